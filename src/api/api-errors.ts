@@ -1,0 +1,71 @@
+import { NotFoundError, UsageError, WildtrawlError } from "../core/errors.ts";
+import { AuthenticationError, PermissionError } from "../services/access.ts";
+import { ConflictError, StorageUnavailableError } from "../storage/storage-errors.ts";
+
+/**
+ * Every error code the API sends, with its HTTP status. docs/api.md lists the same codes (a test keeps them equal);
+ * a code never changes meaning once published.
+ */
+export const apiErrorCodes = {
+  // The request itself
+  json_malformed: 400,
+  body_missing: 400,
+  request_invalid: 400,
+  field_missing: 400,
+  field_unknown: 400,
+  field_too_long: 400,
+  batch_too_large: 400,
+  key_in_url: 400,
+  listing_empty: 400,
+  policy_invalid: 400,
+  role_invalid: 400,
+  expiry_in_past: 400,
+  cursor_invalid: 400,
+  review_needs_user: 400,
+  user_email_invalid: 400,
+  verdict_invalid: 400,
+  body_too_large: 413,
+  media_type_unsupported: 415,
+  // Who is asking
+  authentication_required: 401,
+  api_key_invalid: 401,
+  api_key_expired: 401,
+  forbidden: 403,
+  rate_limited: 429,
+  // What is asked for
+  route_not_found: 404,
+  taxon_not_found: 404,
+  listing_not_found: 404,
+  detection_not_found: 404,
+  source_not_found: 404,
+  user_not_found: 404,
+  api_key_not_found: 404,
+  user_exists: 409,
+  // The server
+  request_timeout: 408,
+  storage_unavailable: 503,
+  internal_error: 500,
+} as const satisfies Record<string, number>;
+
+export type ApiErrorCode = keyof typeof apiErrorCodes;
+
+/** The status for a typed error: by class, the code only refining it. */
+export function statusForError(error: WildtrawlError): number {
+  const known = (apiErrorCodes as Record<string, number>)[error.code];
+  if (known !== undefined) return known;
+  if (error instanceof AuthenticationError) return 401;
+  if (error instanceof PermissionError) return 403;
+  if (error instanceof NotFoundError) return 404;
+  if (error instanceof ConflictError) return 409;
+  if (error instanceof UsageError) return 400;
+  if (error instanceof StorageUnavailableError) return 503;
+  return 500;
+}
+
+export interface ErrorBody {
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+export function errorBody(code: string, message: string): ErrorBody {
+  return { error: { code, message } };
+}

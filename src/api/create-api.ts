@@ -1,0 +1,319 @@
+import { randomUUID } from "node:crypto";
+import fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type FastifyServerOptions,
+  type FastifyTypeProvider,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from "fastify";
+import rateLimit from "@fastify/rate-limit";
+import swagger from "@fastify/swagger";
+import {
+  registerAjvFormats,
+  TypeBoxValidatorCompiler,
+  type Static,
+  type TSchema,
+} from "@fastify/type-provider-typebox";
+import { WildtrawlError } from "../core/errors.ts";
+import type { DetectionModel } from "../core/detect/model.ts";
+import type { Lexicon } from "../core/lexicon/lexicon.ts";
+import type { SpeciesIndex } from "../core/species/species-index.ts";
+import type { Store } from "../storage/store.ts";
+import {
+  createAccessService,
+  type AccessService,
+  type Permission,
+  type Principal,
+} from "../services/access.ts";
+import { createAdministrationService, type AdministrationService } from "../services/administration.ts";
+import { createListingReview, type ListingReview } from "../services/listing-review.ts";
+import { createScreeningService, type ScreeningService } from "../services/screening.ts";
+import { createSpeciesLookup, type SpeciesLookup } from "../services/species-lookup.ts";
+import { errorBody, statusForError } from "./api-errors.ts";
+import { registerAdminRoutes } from "./admin-routes.ts";
+import { registerListingRoutes } from "./listing-routes.ts";
+import { registerScreeningRoutes } from "./screening-routes.ts";
+import { HealthResponse } from "./schemas.ts";
+
+/**
+ * Requests are typed from their schemas. Responses are not: services return records with `Date`s, which the
+ * response schemas describe as date-time strings and the serializer writes as such.
+ */
+export interface ApiTypeProvider extends FastifyTypeProvider {
+  validator: this["schema"] extends TSchema ? Static<this["schema"]> : unknown;
+  serializer: unknown;
+}
+
+export type ApiApp = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ApiTypeProvider
+>;
+
+// Formats such as date-time are checked by the same rules as the OpenAPI tools use.
+registerAjvFormats();
+
+export interface ApiLimits {
+  /** Largest request body, except the batch screening route. */
+  readonly bodyBytes: number;
+  readonly batchBodyBytes: number;
+  /** Whole request, headers and body: far below Node's 300 s default so slow clients cannot hold sockets. */
+  readonly requestTimeoutMs: number;
+  /** Requests per key (or, before authentication, per address) per window. */
+  readonly requestsPerWindow: number;
+  readonly rateWindowMs: number;
+  /** How long an authenticated key is trusted without asking the store (see AccessOptions.keyCacheMs). */
+  readonly keyCacheMs: number;
+}
+
+export const defaultApiLimits: ApiLimits = Object.freeze({
+  bodyBytes: 256 * 1024,
+  batchBodyBytes: 8 * 1024 * 1024,
+  requestTimeoutMs: 15_000,
+  requestsPerWindow: 1_200,
+  rateWindowMs: 60_000,
+  keyCacheMs: 1_000,
+});
+
+export interface ApiDeps {
+  readonly store: Store;
+  readonly species: SpeciesIndex;
+  readonly lexicon: Lexicon;
+  readonly model: DetectionModel;
+  readonly clock: () => Date;
+  readonly version: string;
+  readonly limits?: Partial<ApiLimits>;
+  /** Fastify's logger option: false (tests), true, or pino options. */
+  readonly logger?: FastifyServerOptions["logger"];
+}
+
+export interface ApiServices {
+  readonly access: AccessService;
+  readonly administration: AdministrationService;
+  readonly screening: ScreeningService;
+  readonly species: SpeciesLookup;
+  readonly listings: ListingReview;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyContextConfig {
+    /** No key needed (health, the OpenAPI description). */
+    public?: boolean;
+    /** What the caller's role must allow. */
+    permission?: Permission;
+    /** What the caller is doing, for a refusal's message and the audit log. */
+    action?: string;
+  }
+}
+
+/** The principal of an authenticated route (the onRequest hook has set it). */
+export function principalOf(request: FastifyRequest): Principal {
+  if (request.principal === null) throw new Error("route without authentication asked for a principal");
+  return request.principal;
+}
+
+// A secret in the query string would end up in access logs and browser history: refuse it outright.
+const secretInUrl = /wt_[A-Za-z0-9_-]{20,}/;
+
+/** Builds the API without listening: tests call `app.inject()`, `wildtrawl serve` calls `app.listen()`. */
+export function createApi(deps: ApiDeps): ApiApp {
+  const limits = { ...defaultApiLimits, ...deps.limits };
+  const app = fastify({
+    logger: deps.logger ?? false,
+    bodyLimit: limits.bodyBytes,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: 5_000,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  }).withTypeProvider<ApiTypeProvider>();
+  app.setValidatorCompiler(TypeBoxValidatorCompiler);
+
+  const access = createAccessService({
+    store: deps.store,
+    clock: deps.clock,
+    keyCacheMs: limits.keyCacheMs,
+    securityLog: (event) => app.log.info({ security: event }, "security event"),
+  });
+  const services: ApiServices = {
+    access,
+    administration: createAdministrationService({ store: deps.store, access, clock: deps.clock }),
+    screening: createScreeningService({
+      store: deps.store,
+      access,
+      lexicon: deps.lexicon,
+      model: deps.model,
+      clock: deps.clock,
+    }),
+    species: createSpeciesLookup({ species: deps.species, clock: deps.clock }),
+    listings: createListingReview({ store: deps.store }),
+  };
+
+  app.decorateRequest("principal", null);
+
+  app.addHook("onRequest", async (request) => {
+    const config = request.routeOptions.config;
+    if (request.routeOptions.url === undefined || config.public) return;
+    const query = request.url.indexOf("?");
+    if (query >= 0 && secretInUrl.test(request.url.slice(query)))
+      throw new WildtrawlError(
+        "key_in_url",
+        "never put an API key in a URL: send 'Authorization: Bearer KEY'",
+      );
+    const header = request.headers.authorization;
+    const secret = header?.startsWith("Bearer ") ? header.slice(7).trim() : header ? "invalid" : undefined;
+    request.principal = await access.authenticate(secret, { ip: request.ip });
+    if (config.permission)
+      await access.authorize(request.principal, config.permission, config.action ?? request.url);
+  });
+
+  app.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+    reply.header("cache-control", "no-store");
+    reply.header("x-content-type-options", "nosniff");
+    reply.header("x-frame-options", "DENY");
+    reply.header("referrer-policy", "no-referrer");
+    reply.header("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+    reply.header("cross-origin-resource-policy", "same-origin");
+    reply.header("strict-transport-security", "max-age=31536000; includeSubDomains");
+  });
+
+  app.setErrorHandler((error: FastifyError | WildtrawlError | Error, request, reply) =>
+    sendError(error, request, reply),
+  );
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .code(404)
+      .send(errorBody("route_not_found", `no route ${request.method} ${request.url.split("?")[0]}`)),
+  );
+
+  app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "wildtrawl API",
+        version: deps.version,
+        description:
+          "Screening of listings for CITES-listed wildlife, species look-up, listings and review. Error codes: docs/api.md.",
+      },
+      components: { securitySchemes: { apiKey: { type: "http", scheme: "bearer" } } },
+      security: [{ apiKey: [] }],
+    },
+  });
+
+  app.register(
+    async (v1) => {
+      await v1.register(rateLimit, {
+        global: true,
+        hook: "preParsing",
+        max: limits.requestsPerWindow,
+        timeWindow: limits.rateWindowMs,
+        keyGenerator: (request) =>
+          request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`,
+        allowList: (request) => request.routeOptions.config.public === true,
+        errorResponseBuilder: (_request, context) =>
+          new WildtrawlError("rate_limited", `too many requests: retry in ${context.after}`),
+      });
+
+      v1.get(
+        "/health",
+        {
+          config: { public: true },
+          schema: { tags: ["meta"], security: [], response: { 200: HealthResponse } },
+        },
+        async () => ({ status: "ok" as const }),
+      );
+      v1.get("/openapi.json", { config: { public: true }, schema: { hide: true } }, async () =>
+        app.swagger(),
+      );
+
+      registerScreeningRoutes(v1, services, limits);
+      registerListingRoutes(v1, services);
+      registerAdminRoutes(v1, services);
+    },
+    { prefix: "/v1" },
+  );
+
+  return app;
+}
+
+function sendError(
+  error: FastifyError | WildtrawlError | Error,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  if (error instanceof WildtrawlError) {
+    const status = error.code === "rate_limited" ? 429 : statusForError(error);
+    if (status >= 500) request.log.error({ err: error }, "request failed");
+    return reply
+      .code(status)
+      .send(errorBody(error.code, status >= 500 ? "the server could not answer" : error.message));
+  }
+  const fastifyError = error as FastifyError;
+  if (fastifyError.validation) {
+    const problems = fastifyError.validation;
+    const first =
+      problems.find((p) => p.keyword === "required") ??
+      problems.find((p) => p.keyword === "additionalProperties") ??
+      problems.find((p) => p.keyword !== "boolean") ??
+      problems[0];
+    const unknown = (first?.params as { additionalProperties?: unknown } | undefined)?.additionalProperties;
+    const detail = Array.isArray(unknown)
+      ? `unknown field(s) ${unknown.map(String).join(", ")}`
+      : first?.message;
+    const where = fastifyError.validationContext ?? "request";
+    const path = first?.instancePath ? `${where}${first.instancePath.replaceAll("/", ".")}` : where;
+    const keyword = first?.keyword;
+    const code =
+      keyword === "required"
+        ? "field_missing"
+        : keyword === "additionalProperties"
+          ? "field_unknown"
+          : keyword === "maxLength"
+            ? "field_too_long"
+            : keyword === "maxItems" && first?.instancePath === "/listings"
+              ? "batch_too_large"
+              : "request_invalid";
+    return reply.code(400).send(errorBody(code, `${path}: ${detail ?? "is not valid"}`));
+  }
+  switch (fastifyError.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return reply
+        .code(413)
+        .send(errorBody("body_too_large", "the request body is larger than this route accepts"));
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return reply.code(415).send(errorBody("media_type_unsupported", "send the body as application/json"));
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return reply
+        .code(400)
+        .send(errorBody("body_missing", "the request has a JSON content type but no body"));
+  }
+  const status = fastifyError.statusCode ?? 500;
+  if (status === 408)
+    return reply.code(408).send(errorBody("request_timeout", "the request took too long to arrive"));
+  if (status >= 400 && status < 500) {
+    const malformed = error instanceof SyntaxError || fastifyError.code === "FST_ERR_CTP_INVALID_JSON_BODY";
+    return reply
+      .code(malformed ? 400 : status)
+      .send(
+        errorBody(
+          malformed ? "json_malformed" : "request_invalid",
+          malformed ? `the body is not valid JSON: ${error.message}` : error.message,
+        ),
+      );
+  }
+  request.log.error({ err: error }, "request failed");
+  return reply.code(500).send(errorBody("internal_error", "the server could not answer"));
+}

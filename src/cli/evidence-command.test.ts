@@ -1,0 +1,126 @@
+import assert from "node:assert/strict";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { startFixtureSite, type FixtureSite } from "../evidence/testing/fixture-site.ts";
+import { startLocalTsa, type LocalTsa } from "../evidence/testing/local-tsa.ts";
+import { openStore } from "../storage/open-store.ts";
+import { newSqliteDatabase } from "../storage/testing/test-databases.ts";
+import { registerEvidenceCommands } from "./evidence-command.ts";
+import { exitCodes } from "./program.ts";
+import { runCli } from "./testing/run-cli.ts";
+
+describe("wildtrawl capture, custody and evidence", () => {
+  let site: FixtureSite;
+  let tsa: LocalTsa;
+  let databaseUrl: string;
+  let drop: () => Promise<void>;
+  let dataDir: string;
+
+  before(async () => {
+    [site, tsa] = await Promise.all([startFixtureSite(), startLocalTsa()]);
+    const database = await newSqliteDatabase();
+    databaseUrl = database.url;
+    drop = database.drop;
+    const store = await openStore(databaseUrl);
+    await store.organisations.create({ slug: "unit", name: "Unit" }, "system:test");
+    await store.close();
+    dataDir = await mkdtemp(path.join(tmpdir(), "wt-cli-evidence-"));
+  });
+  after(async () => {
+    await Promise.all([site.close(), tsa.close(), drop(), rm(dataDir, { recursive: true, force: true })]);
+  });
+
+  const run = (...argv: string[]) =>
+    runCli(registerEvidenceCommands, argv, { env: { WILDTRAWL_DATABASE_URL: databaseUrl } });
+
+  it("captures, records a hand-over, exports with a time-stamp, verifies, and names a tampered file", async () => {
+    const keys = await run("evidence", "keys", "--data-dir", dataDir);
+    assert.equal(keys.code, exitCodes.ok, keys.stderr);
+    const fingerprint = /SHA256:[0-9a-f]{64}/.exec(keys.stdout)![0];
+
+    const captured = await run(
+      "capture",
+      `${site.origin}/advert`,
+      "--allow-private-network",
+      "--no-browser",
+      "--operator",
+      "user:3",
+      "--purpose",
+      "flagged",
+      "--data-dir",
+      dataDir,
+    );
+    assert.equal(captured.code, exitCodes.ok, captured.stderr);
+    assert.match(
+      captured.stdout,
+      /^Capture #1 of listing #1: PARTIAL \(screenshot_missing: browser_disabled/,
+    );
+
+    const handed = await run(
+      "custody",
+      "record",
+      "1",
+      "--action",
+      "transfer",
+      "--to",
+      "Prosecutor's office",
+      "--operator",
+      "user:3",
+      "--purpose",
+      "court file",
+    );
+    assert.equal(handed.code, exitCodes.ok, handed.stderr);
+    const verified = await run("custody", "verify");
+    assert.match(verified.stdout, /^Custody log intact: 2 entries/);
+
+    const caFile = path.join(dataDir, "tsa-ca.pem");
+    await writeFile(caFile, tsa.caPem);
+    const out = path.join(dataDir, "case.zip");
+    const exported = await run(
+      "evidence",
+      "export",
+      "1",
+      "--out",
+      out,
+      "--tsa",
+      tsa.url,
+      "--tsa-ca",
+      caFile,
+      "--data-dir",
+      dataDir,
+    );
+    assert.equal(exported.code, exitCodes.ok, exported.stderr);
+    assert.match(exported.stdout, new RegExp(`signed by ${fingerprint}`));
+
+    const ok = await run("evidence", "verify", out, "--fingerprint", fingerprint);
+    assert.equal(ok.code, exitCodes.ok, ok.stderr);
+    assert.match(ok.stdout, /Package verified: 1 capture\(s\)/);
+    assert.match(ok.stdout, /warning: .*PARTIAL/);
+
+    const zip = await readFile(out);
+    const at = zip.indexOf(Buffer.from("report.html")) + 60;
+    zip[at] = zip[at]! ^ 0x01;
+    const bad = path.join(dataDir, "bad.zip");
+    await writeFile(bad, zip);
+    const failed = await run("evidence", "verify", bad);
+    assert.equal(failed.code, exitCodes.failure);
+    assert.match(failed.stderr, /^wildtrawl: report\.html: .* \[package_invalid\]/);
+  });
+
+  it("refuses an export of a listing with no capture, and a reserved custody action", async () => {
+    const missing = await run(
+      "evidence",
+      "export",
+      "99",
+      "--out",
+      path.join(dataDir, "x.zip"),
+      "--data-dir",
+      dataDir,
+    );
+    assert.equal(missing.code, exitCodes.notFound);
+    const reserved = await run("custody", "record", "1", "--action", "export");
+    assert.equal(reserved.code, exitCodes.usage);
+  });
+});

@@ -1,0 +1,351 @@
+import { readFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { InvalidArgumentError, type Command } from "commander";
+import type { Config } from "../config.ts";
+import { UsageError, WildtrawlError } from "../core/errors.ts";
+import { detect, type Advert } from "../core/detect/detect.ts";
+import { captureAdvert, type CaptureDeps } from "../evidence/capture.ts";
+import { recordCustody, verifyCustodyLog } from "../evidence/custody.ts";
+import { exportPackage, type TsaConfig } from "../evidence/package-export.ts";
+import { verifyPackage } from "../evidence/package-verify.ts";
+import { gitCommitOf, type SoftwareIdentity } from "../evidence/provenance.ts";
+import { ensureSigningKey } from "../evidence/signing-keys.ts";
+import { loadLexicon } from "../reference/load-lexicon.ts";
+import { readDetectionModel } from "../reference/load-model.ts";
+import { loadSpeciesIndex } from "../reference/reference-file.ts";
+import { openStore, parseDatabaseUrl } from "../storage/open-store.ts";
+import { custodyActions, type CustodyAction } from "../storage/records.ts";
+import type { Store } from "../storage/store.ts";
+import type { CliContext } from "./cli-context.ts";
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+/**
+ * Where evidence and signing keys live until the configuration names a data directory: beside a SQLite database,
+ * or `./wildtrawl-data` with PostgreSQL.
+ */
+export function defaultDataDir(config: Config): string {
+  const target = parseDatabaseUrl(config.databaseUrl);
+  if (target.kind === "sqlite" && target.file !== ":memory:") {
+    return path.join(path.dirname(path.resolve(target.file)), "wildtrawl-data");
+  }
+  return path.resolve("wildtrawl-data");
+}
+
+export const evidenceDirOf = (dataDir: string) => path.join(dataDir, "evidence");
+export const keysDirOf = (dataDir: string) => path.join(dataDir, "keys");
+
+interface CommonOptions {
+  dataDir?: string;
+  operator?: string;
+  purpose?: string;
+}
+
+/**
+ * `wildtrawl capture`, `wildtrawl custody verify|record` and `wildtrawl evidence export|verify|keys`: captures that
+ * stand in court, their chain of custody, and self-verifying packages.
+ */
+export function registerEvidenceCommands(program: Command, context: CliContext): void {
+  const write = (text: string): void => void context.stdout.write(`${text}\n`);
+  const dataDir = (options: CommonOptions) => path.resolve(options.dataDir ?? defaultDataDir(context.config));
+  const operator = (options: CommonOptions) => options.operator ?? `cli:${os.userInfo().username}`;
+  const software = async (): Promise<SoftwareIdentity> => ({
+    name: "wildtrawl",
+    version: context.version,
+    gitSha: await gitCommitOf(projectRoot),
+  });
+  const withStore = async <T>(work: (store: Store) => Promise<T>): Promise<T> => {
+    const store = await openStore(context.config.databaseUrl);
+    try {
+      return await work(store);
+    } finally {
+      await store.close();
+    }
+  };
+
+  program
+    .command("capture")
+    .description(
+      "capture an advert as evidence: WARC, HTML, rendered DOM, dated screenshot, provenance, custody",
+    )
+    .argument("<url-or-listing-id>", "the advert's URL, or the id of a stored listing")
+    .option("--source <id>", "for a new URL: the source its listing belongs to", positiveInteger)
+    .option("--org <slug>", "for a new URL without --source: the organisation whose 'manual' source to use")
+    .option("--operator <who>", "who is capturing, for the custody log (default: cli:<login name>)")
+    .option("--purpose <why>", "why, for the custody log")
+    .option("--no-browser", "no screenshot or rendered DOM (the capture is then labelled PARTIAL)")
+    .option("--chromium <path>", "the Chromium to drive", "/usr/bin/chromium")
+    .option(
+      "--allow-private-network",
+      "let the fetcher reach private and loopback addresses (tests, intranets)",
+    )
+    .option("--data-dir <dir>", "where evidence and keys are kept")
+    .option("--json", "print the capture record as JSON")
+    .action(
+      async (
+        target: string,
+        options: CommonOptions & {
+          source?: number;
+          org?: string;
+          browser: boolean;
+          chromium: string;
+          allowPrivateNetwork?: boolean;
+          json?: boolean;
+        },
+      ) => {
+        const detector = await loadDetector(context.config);
+        await withStore(async (store) => {
+          const deps: CaptureDeps = {
+            store,
+            evidenceRoot: evidenceDirOf(dataDir(options)),
+            fetcherOptions: {
+              userAgent: `wildtrawl/${context.version} (evidence capture)`,
+              allowPrivateNetwork: options.allowPrivateNetwork ?? false,
+              // An analyst's capture of one advert is a person's visit, not a crawl: robots.txt is recorded, not obeyed.
+              respectRobotsTxt: false,
+              maxAttempts: 2,
+            },
+            browser: options.browser ? { executablePath: options.chromium } : null,
+            ...(detector ? { detect: detector } : {}),
+            software: await software(),
+            now: context.now,
+          };
+          const isListing = /^\d+$/.test(target);
+          const sourceId = isListing
+            ? undefined
+            : (options.source ?? (await manualSource(store, options.org)));
+          const outcome = await captureAdvert(deps, {
+            ...(isListing ? { listingId: Number(target) } : { url: target, sourceId }),
+            actor: operator(options),
+            ...(options.purpose ? { purpose: options.purpose } : {}),
+          });
+          const { capture, record } = outcome;
+          if (options.json) return write(JSON.stringify({ capture, record }, null, 2));
+          write(
+            `Capture #${capture.id} of listing #${capture.listingId}: ${capture.status.toUpperCase()}` +
+              `${capture.failureReason ? ` (${capture.failureReason})` : ""}${outcome.created ? "" : " (already recorded)"}`,
+          );
+          write(
+            `  ${record.requestedUrl}${record.finalUrl && record.finalUrl !== record.requestedUrl ? ` → ${record.finalUrl}` : ""}`,
+          );
+          write(`  ${record.startedAt} – ${record.finishedAt} (UTC)`);
+          write(`  sha256 ${capture.sha256}`);
+          write(`  ${outcome.directory}`);
+          for (const missing of record.missing) write(`  missing ${missing.role}: ${missing.reason}`);
+        });
+      },
+    );
+
+  const custody = program.command("custody").description("the chain of custody of captures");
+  custody
+    .command("verify")
+    .description("walk the whole hash-chained custody log and name the first broken entry")
+    .option("--json", "machine-readable output")
+    .action(async (options: { json?: boolean }) => {
+      const result = await withStore((store) => verifyCustodyLog(store));
+      if (options.json) write(JSON.stringify(result, null, 2));
+      if (result.break) throw new WildtrawlError("custody_broken", result.break.message);
+      if (!options.json) write(`Custody log intact: ${result.entries} entries, head ${result.head}`);
+    });
+  custody
+    .command("record")
+    .description("record a view, share, hand-over (transfer), verification or deletion request of a capture")
+    .argument("<capture-id>", "the capture", positiveInteger)
+    .requiredOption(
+      "--action <action>",
+      custodyActions.filter((a) => a !== "capture" && a !== "export").join(", "),
+      oneOf(custodyActions),
+    )
+    .option("--operator <who>", "who (default: cli:<login name>)")
+    .option("--purpose <why>", "why")
+    .option("--to <recipient>", "for share or transfer: to whom")
+    .action(async (captureId: number, options: CommonOptions & { action: CustodyAction; to?: string }) => {
+      if (options.action === "capture" || options.action === "export") {
+        throw new UsageError(
+          "custody_action_reserved",
+          `"${options.action}" is recorded by wildtrawl itself`,
+        );
+      }
+      const entry = await withStore((store) =>
+        recordCustody(store, {
+          captureId,
+          actor: operator(options),
+          action: options.action,
+          purpose: options.purpose ?? null,
+          ...(options.to ? { details: { to: options.to } } : {}),
+        }),
+      );
+      write(
+        `Custody entry #${entry.id}: ${entry.action} of capture #${captureId} by ${entry.actor}, ${entry.entryHash}`,
+      );
+    });
+
+  const evidence = program.command("evidence").description("evidence packages: export, verify, signing keys");
+  evidence
+    .command("export")
+    .description("write one signed, self-verifying ZIP package of the captures of these listings")
+    .argument(
+      "<listing-id...>",
+      "listings whose captures go in the package",
+      (value, previous: number[] = []) => [...previous, positiveInteger(value)],
+    )
+    .requiredOption("--out <file>", "the package to write (.zip)")
+    .option("--tsa <url>", "an RFC 3161 time-stamping authority (repeat for more)", collect, [])
+    .option(
+      "--tsa-ca <file>",
+      "the CA certificate(s) of the TSAs, PEM (one file per --tsa, or one for all)",
+      collect,
+      [],
+    )
+    .option("--operator <who>", "who is exporting (default: cli:<login name>)")
+    .option("--purpose <why>", "why, for the custody log")
+    .option("--data-dir <dir>", "where evidence and keys are kept")
+    .option("--json", "machine-readable output")
+    .action(
+      async (
+        listingIds: number[],
+        options: CommonOptions & { out: string; tsa: string[]; tsaCa: string[]; json?: boolean },
+      ) => {
+        if (options.tsa.length > 0 && options.tsaCa.length === 0) {
+          throw new UsageError(
+            "tsa_ca_missing",
+            "--tsa needs --tsa-ca: the CA its certificate must chain to",
+          );
+        }
+        const caPems = await Promise.all(options.tsaCa.map((file) => readFile(file, "utf8")));
+        const tsa: TsaConfig[] = options.tsa.map((url, i) => ({ url, caPem: caPems[i] ?? caPems[0]! }));
+        const root = dataDir(options);
+        const signingKey = await ensureSigningKey(keysDirOf(root));
+        const result = await withStore(async (store) =>
+          exportPackage(
+            {
+              store,
+              evidenceRoot: evidenceDirOf(root),
+              signingKey,
+              software: await software(),
+              now: context.now,
+              tsa,
+            },
+            {
+              listingIds,
+              out: options.out,
+              actor: operator(options),
+              ...(options.purpose ? { purpose: options.purpose } : {}),
+            },
+          ),
+        );
+        if (options.json) return write(JSON.stringify(result, null, 2));
+        write(`Wrote ${result.file}: ${result.captures} capture(s), ${result.files} files`);
+        write(`  package sha256 ${result.sha256}`);
+        write(`  manifest sha256 ${result.manifestSha256}`);
+        write(`  signed by ${result.fingerprint}`);
+        for (const stamp of result.timestamps) {
+          write(
+            `  time-stamped ${stamp.genTime} by ${stamp.tsaUrl}${stamp.clockSkewFlagged ? " — CLOCK SKEW over 10 minutes" : ""}`,
+          );
+        }
+      },
+    );
+  evidence
+    .command("verify")
+    .description(
+      "check a package (ZIP or unpacked folder) with no database: hashes, signatures, time-stamps, custody",
+    )
+    .argument("<package>", "the package")
+    .option("--fingerprint <fingerprint>", "the signing key fingerprint its issuer publishes (SHA256:…)")
+    .option("--tsa-ca <file>", "trust this CA for time-stamps instead of the one in the package")
+    .option("--json", "machine-readable output")
+    .action(async (location: string, options: { fingerprint?: string; tsaCa?: string; json?: boolean }) => {
+      const result = await verifyPackage(path.resolve(location), {
+        ...(options.fingerprint ? { expectedFingerprint: options.fingerprint } : {}),
+        ...(options.tsaCa ? { tsaCaPem: await readFile(options.tsaCa, "utf8") } : {}),
+      });
+      if (options.json) write(JSON.stringify(result, null, 2));
+      else {
+        for (const warning of result.warnings)
+          write(`warning: ${warning.file}: ${warning.message} [${warning.code}]`);
+        if (result.ok) {
+          write(`Package verified: ${result.captures} capture(s), signed by ${result.fingerprint}`);
+          for (const stamp of result.timestamps) write(`  time-stamp ${stamp.token}: ${stamp.genTime}`);
+          if (!options.fingerprint)
+            write("  Compare the fingerprint with the one the issuer publishes (or pass --fingerprint).");
+        }
+      }
+      const first = result.failures[0];
+      if (first) {
+        const more = result.failures.length > 1 ? ` (and ${result.failures.length - 1} more problem(s))` : "";
+        throw new WildtrawlError("package_invalid", `${first.file}: ${first.message}${more}`);
+      }
+    });
+  evidence
+    .command("keys")
+    .description(
+      "create the platform's Ed25519 signing key if there is none, and print its fingerprint to publish",
+    )
+    .option("--data-dir <dir>", "where evidence and keys are kept")
+    .action(async (options: CommonOptions) => {
+      const key = await ensureSigningKey(keysDirOf(dataDir(options)));
+      write(`${key.created ? "Created" : "Signing key"} ${keysDirOf(dataDir(options))}: ${key.fingerprint}`);
+      write(key.publicKeyPem.trimEnd());
+    });
+}
+
+/** A source named "manual" in the organisation, for captures of URLs no trawl has found. */
+async function manualSource(store: Store, orgSlug: string | undefined): Promise<number> {
+  const organisations = await store.organisations.list();
+  const organisation = orgSlug
+    ? organisations.find((candidate) => candidate.slug === orgSlug)
+    : organisations.length === 1
+      ? organisations[0]
+      : undefined;
+  if (!organisation) {
+    throw new UsageError(
+      "organisation_missing",
+      orgSlug
+        ? `no organisation "${orgSlug}"`
+        : "give --source or --org: which organisation the capture is for",
+    );
+  }
+  const source = await store.sources.upsert({
+    organisationId: organisation.id,
+    slug: "manual",
+    name: "Manual captures",
+  });
+  return source.id;
+}
+
+async function loadDetector(
+  config: Config,
+): Promise<((advert: Advert) => ReturnType<typeof detect>) | undefined> {
+  try {
+    const species = await loadSpeciesIndex(config.referenceDataPath);
+    const [lexicon, model] = await Promise.all([
+      loadLexicon(species, config.lexiconDir),
+      readDetectionModel(config.detectionModelPath),
+    ]);
+    return (advert) => detect(advert, lexicon, { model });
+  } catch {
+    // Without reference data the capture is still evidence; it only lacks the analysis.
+    return undefined;
+  }
+}
+
+function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number, 1 or more");
+  return n;
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function oneOf<T extends string>(allowed: readonly T[]) {
+  return (value: string): T => {
+    const match = allowed.find((candidate) => candidate === value);
+    if (match === undefined) throw new InvalidArgumentError(`expected one of ${allowed.join(", ")}`);
+    return match;
+  };
+}

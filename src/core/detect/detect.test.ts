@@ -1,0 +1,151 @@
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { defaultCuratedDataDir, defaultReferenceDataPath } from "../../config.ts";
+import { loadLexicon } from "../../reference/load-lexicon.ts";
+import { loadSpeciesIndex } from "../../reference/reference-file.ts";
+import type { Lexicon } from "../lexicon/lexicon.ts";
+import { detect, type Advert, type Detection } from "./detect.ts";
+
+// The real reference data and vocabularies: detection is only as good as what it runs on.
+let lexicon: Lexicon;
+before(async () => {
+  const species = await loadSpeciesIndex(defaultReferenceDataPath);
+  lexicon = await loadLexicon(species, path.join(defaultCuratedDataDir, "lexicon"));
+});
+
+const run = (advert: Advert | string) =>
+  detect(typeof advert === "string" ? { text: advert } : advert, lexicon);
+const taxonNames = (detection: Detection) =>
+  detection.taxa.filter((taxon) => taxon.listed).map((taxon) => taxon.name);
+
+describe("offers in the languages of the trade", () => {
+  for (const [text, taxon] of [
+    ["Bán vảy tê tê, giá 2.500.000₫, ship toàn quốc", "Manis"],
+    ["出售穿山甲片 微信: abc123 包邮", "Manis"],
+    ["Jual sisik trenggiling asli, harga Rp 1.500.000, WA 0812-3456-7890", "Manis"],
+    ["Selling elephant ivory bangle, DM for price", "Loxodonta africana"],
+    ["Vendo marfil de elefante tallado, 300 €", "Loxodonta africana"],
+    ["À vendre défense d'ivoire ancienne, 1 200 €", "Loxodonta africana"],
+    ["Продам бивень слона, цена 150 000 руб.", "Elephantidae"],
+    ["ขายงาช้างแท้ ราคา ฿25,000", "Elephas maximus"],
+    ["Ball python babies for sale, captive bred, $150", "Python regius"],
+    ["Psitacus erithacus hand reared for sale 800 euro", "Psittacus erithacus"],
+    ["象牙の根付 販売中 価格 ¥38,000", "Elephas maximus"],
+    ["ボールパイソン 販売 ¥15,000", "Python regius"],
+    ["천산갑 비늘 판매합니다 가격 50만원", "Manis"],
+    ["للبيع ناب فيل عاج أصلي السعر 3000 درهم", "Elephas maximus"],
+    ["Vendo filhote de arara azul, R$ 8.000,00", "Anodorhynchus hyacinthinus"],
+    ["Verkaufe Elfenbein Schnitzerei, 450 €", "Loxodonta africana"],
+    ["Vendesi scultura in avorio di elefante, 900 €", "Loxodonta africana"],
+    ["Jual sisik tenggiling, harga RM 300, WhatsApp 012-3456789", "Manis"],
+  ] as const) {
+    it(`${text} → offer of ${taxon}`, () => {
+      const detection = run(text);
+      assert.equal(detection.verdict, "offer", detection.reasons.join(" | "));
+      assert.ok(taxonNames(detection).includes(taxon), taxonNames(detection).join(", "));
+    });
+  }
+});
+
+describe("evasions still match, and the reasons quote the seller's own spelling", () => {
+  for (const written of ["IV0RY", "i v o r y", "ivoryyy", "іvоry", "Ｉｖｏｒｙ", "iv\u200Bory"]) {
+    it(`finds ${JSON.stringify(written)}`, () => {
+      const detection = run(`Selling real ${written} bangle, price $300`);
+      assert.equal(detection.verdict, "offer", detection.reasons.join(" | "));
+      const match = detection.matches.find((candidate) => candidate.product === "ivory");
+      assert.equal(match?.text, written);
+      assert.equal(`Selling real ${written} bangle, price $300`.slice(match?.start, match?.end), written);
+    });
+  }
+});
+
+describe("look-alikes, imitations, buyers and news are not offers", () => {
+  for (const [text, because] of [
+    ["Tiger balm for sale, $5 a jar", /ignored 'Tiger' inside 'Tiger balm'/],
+    ["Côte d'Ivoire / Ivory Coast coffee beans for sale $12", /ignored/],
+    ["Faux ivory resin carving, $20", /against: .*Faux/],
+    ["Senior python developer wanted, remote", /ignored 'python'/],
+    ["WTB african grey parrot, cash ready", /buyer, not seller/],
+    ["Poachers arrested with 20 kg of ivory seized at the airport", /news/],
+    ["Ivory silk wedding dress, size 10, $200", /ignored 'Ivory'/],
+  ] as const) {
+    it(text, () => {
+      const detection = run(text);
+      assert.notEqual(detection.verdict, "offer", detection.reasons.join(" | "));
+      assert.match(detection.reasons.join("\n"), because);
+    });
+  }
+
+  it("counts an ambiguous name only with something else about an animal or its parts", () => {
+    const car = run("Jaguar XF 2016 for sale, 45000 km, $18,000");
+    assert.equal(car.verdict, "none", car.reasons.join(" | "));
+    const shirt = run("Tiger shirt for sale $20");
+    assert.equal(shirt.verdict, "none");
+    assert.ok(
+      shirt.reasons.includes(
+        "ignored 'Tiger': an ambiguous name, with nothing else about an animal or its parts",
+      ),
+    );
+    const pelt = run("Jaguar pelt for sale $900");
+    assert.equal(pelt.verdict, "offer", pelt.reasons.join(" | "));
+    assert.deepEqual(taxonNames(pelt), ["Panthera onca"]);
+  });
+
+  it("reads a claimed substitute as such and asks for review", () => {
+    const detection = run("Mammoth ivory netsuke, hand carved. #ivory #MammothIvory Buy now $300");
+    assert.notEqual(detection.verdict, "offer");
+    assert.ok(
+      detection.review.some((line) => /claimed legal substitute 'Mammoth ivory'/.test(line)),
+      detection.review.join(" | "),
+    );
+  });
+
+  it("keeps antique ivory an offer, with the antiquity claim to check", () => {
+    const detection = run(
+      "Antique Chinese carved ivory figure, circa 1880. Auction Lot 375, estimate £2,000",
+    );
+    assert.equal(detection.verdict, "offer", detection.reasons.join(" | "));
+    assert.ok(detection.review.some((line) => /claims of legality to check: 'Antique'/.test(line)));
+  });
+});
+
+describe("reasons and score", () => {
+  it("says which listing applies, through which term, in which language", () => {
+    const detection = run({ text: "Bán vảy tê tê, giá 2.500.000₫, ship toàn quốc", language: "vi" });
+    assert.equal(detection.reasons[0]?.startsWith("Offer of a CITES-listed taxon"), true);
+    assert.ok(
+      detection.reasons.includes("Appendix I/II: Manis spp. via 'vảy tê tê' (vi, code word)"),
+      detection.reasons.join(" | "),
+    );
+    assert.ok(detection.reasons.some((reason) => reason.startsWith("sale intent: price '2.500.000₫'")));
+  });
+
+  it("explains every point: the score is the calibrated sum of its parts", () => {
+    for (const text of ["Selling elephant ivory bangle, DM for price", "Tiger balm $5", "hello world"]) {
+      const detection = run(text);
+      const total = detection.scoreParts.reduce((sum, part) => sum + part.points, 0);
+      const expected = 1 / (1 + Math.exp(-total));
+      assert.ok(Math.abs(detection.score - expected) < 1e-3, `${text}: ${detection.score} vs ${expected}`);
+    }
+  });
+
+  it("is deterministic", () => {
+    const advert = { title: "穿山甲片", text: "出售, 微信 abc123", price: "¥3,800" };
+    assert.deepEqual(run(advert), run(advert));
+  });
+
+  it("reports offsets within the field each match was found in", () => {
+    const detection = run({ title: "Real ivory", text: "Bangle for sale", price: "$300" });
+    const ivory = detection.matches.find((match) => match.product === "ivory");
+    assert.deepEqual([ivory?.field, ivory?.start, ivory?.end], ["title", 5, 10]);
+    const price = detection.matches.find((match) => match.kind === "price");
+    assert.deepEqual([price?.field, price?.start, price?.end], ["price", 0, 4]);
+  });
+
+  it("treats a marketplace listing as an offer in itself", () => {
+    const text = "green cheek conure, hand reared, DNA sexed male";
+    assert.notEqual(run({ text }).verdict, "offer");
+    assert.equal(run({ text, context: "listing" }).verdict, "offer");
+  });
+});

@@ -1,0 +1,65 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { fnv1a, ngramBuckets, priorModel, trainModel, validateModel, type TrainingExample } from "./model.ts";
+
+describe("hashed n-grams", () => {
+  it("hash stably (FNV-1a), so a weights file means the same on every machine", () => {
+    assert.equal(fnv1a(""), 0x811c9dc5);
+    assert.equal(fnv1a("a"), 0xe40c292c);
+    assert.equal(fnv1a("foobar"), 0xbf9cf968);
+  });
+  it("give the distinct buckets of each padded word's n-grams", () => {
+    const buckets = ngramBuckets(["sale", "sale"], 4, 4096);
+    assert.deepEqual(
+      buckets,
+      [...new Set(buckets)].sort((a, b) => a - b),
+    );
+    assert.equal(buckets.length, 3); // " sal", "sale", "ale "
+  });
+});
+
+describe("training", () => {
+  // Adverts where a price decides the label, and where a claim never appears.
+  const examples: TrainingExample[] = Array.from({ length: 80 }, (_, index) => ({
+    features: { "taxon.term-strong": 1, ...(index % 2 === 0 ? { "intent.price": 1 } : {}) },
+    ngrams: index % 2 === 0 ? [7] : [9],
+    label: index % 2 === 0,
+    source: "made-up",
+  }));
+
+  it("learns the weight of evidence that separates the labels", () => {
+    const model = trainModel(examples);
+    assert.ok(
+      model.weights["intent.price"] > priorModel.weights["intent.price"],
+      String(model.weights["intent.price"]),
+    );
+    const offer =
+      model.bias +
+      model.weights["taxon.term-strong"] +
+      model.weights["intent.price"] +
+      (model.ngrams.weights[7] ?? 0);
+    const mention = model.bias + model.weights["taxon.term-strong"] + (model.ngrams.weights[9] ?? 0);
+    assert.ok(1 / (1 + Math.exp(-offer)) > 0.8 && 1 / (1 + Math.exp(-mention)) < 0.2, `${offer} ${mention}`);
+  });
+
+  it("keeps the prior for evidence it never saw, and is deterministic", () => {
+    const model = trainModel(examples);
+    assert.equal(model.weights.claim, priorModel.weights.claim);
+    assert.equal(model.weights.wanted, priorModel.weights.wanted);
+    assert.deepEqual(trainModel(examples), model);
+    assert.equal(model.training?.examples, 80);
+    assert.equal(model.training?.positives, 40);
+  });
+
+  it("rejects a weights file that is not whole", () => {
+    assert.throws(
+      () => validateModel({ ...priorModel, weights: { ...priorModel.weights, wanted: "x" } }),
+      /weight "wanted"/,
+    );
+    assert.throws(
+      () => validateModel({ ...priorModel, ngrams: { size: 4, buckets: 8, weights: [1] } }),
+      /n-gram weights/,
+    );
+    assert.throws(() => validateModel({ format: "other" }), /format/);
+  });
+});

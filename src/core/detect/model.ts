@@ -1,0 +1,277 @@
+import { UsageError } from "../errors.ts";
+
+/**
+ * The detection model: one weight per kind of evidence, plus weights over hashed character n-grams of the
+ * advert's wording. Scores are logistic, so every point of a score is a weight times a feature value that a
+ * reason names. `trainModel` fits the weights to labelled adverts; `priorModel` holds the starting values that
+ * training regularises towards, so evidence rarely seen in training keeps a sensible weight.
+ */
+
+export const featureNames = [
+  "taxon.scientific-binomial",
+  "taxon.scientific-higher",
+  "taxon.everyday-genus",
+  "taxon.common-phrase",
+  "taxon.common-word",
+  "taxon.abbreviation",
+  "taxon.misspelt-name",
+  "taxon.term-strong",
+  "taxon.term-medium",
+  "taxon.term-weak",
+  "taxon.members-only",
+  "taxon.corroboration",
+  "taxon.unlisted-only",
+  "product.plain",
+  "intent.strong",
+  "intent.medium",
+  "intent.weak",
+  "intent.price",
+  "intent.contact",
+  "intent.link",
+  "intent.listing",
+  "wanted",
+  "news.strong",
+  "news.medium",
+  "news.weak",
+  "negative.strong",
+  "negative.medium",
+  "negative.weak",
+  "substitute",
+  "claim",
+  "evasive",
+] as const;
+export type FeatureName = (typeof featureNames)[number];
+export type FeatureValues = Partial<Record<FeatureName, number>>;
+
+export const detectionModelFormat = "wildtrawl-detection-model/1";
+
+export interface DetectionModel {
+  readonly format: typeof detectionModelFormat;
+  readonly bias: number;
+  readonly weights: Readonly<Record<FeatureName, number>>;
+  /** Character n-grams of the normalised text, hashed into `buckets`; `weights` is dense, one per bucket. */
+  readonly ngrams: { readonly size: number; readonly buckets: number; readonly weights: readonly number[] };
+  /** What the weights were fit on and how, for whoever inspects the file. */
+  readonly training?: {
+    readonly examples: number;
+    readonly positives: number;
+    readonly sources: ReadonlyArray<{ readonly name: string; readonly examples: number }>;
+    readonly iterations: number;
+    readonly l2: { readonly features: number; readonly ngrams: number };
+    readonly logLoss: number;
+  };
+}
+
+/** Hand-set starting weights, in the units of the score (log-odds). */
+export const priorModel: DetectionModel = {
+  format: detectionModelFormat,
+  bias: -3,
+  weights: {
+    "taxon.scientific-binomial": 3,
+    "taxon.scientific-higher": 1.5,
+    "taxon.everyday-genus": 0.3,
+    "taxon.common-phrase": 2.5,
+    "taxon.common-word": 1.6,
+    "taxon.abbreviation": 2.4,
+    "taxon.misspelt-name": 2.25,
+    "taxon.term-strong": 2.2,
+    "taxon.term-medium": 1.4,
+    "taxon.term-weak": 0.6,
+    "taxon.members-only": 0,
+    "taxon.corroboration": 0.3,
+    "taxon.unlisted-only": -0.5,
+    "product.plain": 0.4,
+    "intent.strong": 1.6,
+    "intent.medium": 1.1,
+    "intent.weak": 0.5,
+    "intent.price": 1.4,
+    "intent.contact": 1,
+    "intent.link": 0.4,
+    "intent.listing": 1.2,
+    wanted: -2.5,
+    "news.strong": -1.8,
+    "news.medium": -1.2,
+    "news.weak": -0.6,
+    "negative.strong": -2.5,
+    "negative.medium": -1.5,
+    "negative.weak": -0.7,
+    substitute: -1,
+    claim: 0,
+    evasive: 0.3,
+  },
+  ngrams: { size: 4, buckets: 4096, weights: new Array<number>(4096).fill(0) },
+};
+
+/**
+ * Calls `visit` with the bucket of every character n-gram of every word padded with a space at both ends (a word
+ * shorter than the n-gram gives one, the whole padded word). The hash is FNV-1a computed in place: no substring
+ * is made, which matters on the hot path of detection.
+ */
+export function forEachNgramBucket(
+  words: readonly string[],
+  size: number,
+  buckets: number,
+  visit: (bucket: number, word: string, start: number) => void,
+): void {
+  for (const word of words) {
+    const length = word.length + 2;
+    const windows = Math.max(1, length - size + 1);
+    for (let start = 0; start < windows; start++) {
+      let hash = 0x811c9dc5;
+      const end = Math.min(start + size, length);
+      for (let at = start; at < end; at++) {
+        hash ^= at === 0 || at === length - 1 ? 32 : word.charCodeAt(at - 1);
+        hash = Math.imul(hash, 0x01000193);
+      }
+      visit((hash >>> 0) % buckets, word, start);
+    }
+  }
+}
+
+/** Bucket ids (sorted, distinct) of the character n-grams of each word, padded with spaces at both ends. */
+export function ngramBuckets(words: readonly string[], size: number, buckets: number): number[] {
+  const found = new Set<number>();
+  forEachNgramBucket(words, size, buckets, (bucket) => found.add(bucket));
+  return [...found].sort((a, b) => a - b);
+}
+
+/** 32-bit FNV-1a over UTF-16 code units: stable across runs and platforms, which a weights file needs. */
+export function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let at = 0; at < text.length; at++) {
+    hash ^= text.charCodeAt(at);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
+
+export interface TrainingExample {
+  readonly features: FeatureValues;
+  readonly ngrams: readonly number[];
+  readonly label: boolean;
+  readonly source: string;
+}
+
+export interface TrainingOptions {
+  readonly iterations?: number;
+  readonly learningRate?: number;
+  /** L2 pull of the evidence weights towards the prior, and of n-gram weights towards zero. */
+  readonly l2?: { readonly features: number; readonly ngrams: number };
+  readonly prior?: DetectionModel;
+}
+
+/**
+ * Fits the weights by full-batch gradient descent (Adam) on the mean log-loss plus L2 penalties. Deterministic:
+ * the same examples in the same order give the same file.
+ */
+export function trainModel(
+  examples: readonly TrainingExample[],
+  options: TrainingOptions = {},
+): DetectionModel {
+  const prior = options.prior ?? priorModel;
+  const iterations = options.iterations ?? 1500;
+  const learningRate = options.learningRate ?? 0.05;
+  const l2 = options.l2 ?? { features: 0.02, ngrams: 0.05 };
+  const featureCount = featureNames.length;
+  const buckets = prior.ngrams.buckets;
+  // Parameters: [bias, features…, n-grams…].
+  const size = 1 + featureCount + buckets;
+  const parameters = new Float64Array(size);
+  const target = new Float64Array(size);
+  parameters[0] = prior.bias;
+  featureNames.forEach((name, index) => {
+    parameters[1 + index] = prior.weights[name];
+    target[1 + index] = prior.weights[name];
+  });
+  const rows = examples.map((example) => ({
+    features: featureNames.map((name) => example.features[name] ?? 0),
+    ngrams: example.ngrams,
+    label: example.label ? 1 : 0,
+  }));
+  const gradient = new Float64Array(size);
+  const firstMoment = new Float64Array(size);
+  const secondMoment = new Float64Array(size);
+  const count = Math.max(1, rows.length);
+  let logLoss = 0;
+  for (let step = 1; step <= iterations; step++) {
+    gradient.fill(0);
+    logLoss = 0;
+    for (const row of rows) {
+      let logit = parameters[0] as number;
+      row.features.forEach((value, index) => (logit += value * (parameters[1 + index] as number)));
+      for (const bucket of row.ngrams) logit += parameters[1 + featureCount + bucket] as number;
+      const probability = 1 / (1 + Math.exp(-logit));
+      const error = probability - row.label;
+      logLoss -= row.label
+        ? Math.log(Math.max(probability, 1e-12))
+        : Math.log(Math.max(1 - probability, 1e-12));
+      gradient[0] = (gradient[0] as number) + error;
+      row.features.forEach(
+        (value, index) => (gradient[1 + index] = (gradient[1 + index] as number) + error * value),
+      );
+      for (const bucket of row.ngrams)
+        gradient[1 + featureCount + bucket] = (gradient[1 + featureCount + bucket] as number) + error;
+    }
+    for (let index = 0; index < size; index++) {
+      const penalty =
+        index === 0
+          ? 0
+          : index <= featureCount
+            ? l2.features * ((parameters[index] as number) - (target[index] as number))
+            : l2.ngrams * (parameters[index] as number);
+      const g = (gradient[index] as number) / count + penalty;
+      firstMoment[index] = 0.9 * (firstMoment[index] as number) + 0.1 * g;
+      secondMoment[index] = 0.999 * (secondMoment[index] as number) + 0.001 * g * g;
+      const corrected = (firstMoment[index] as number) / (1 - 0.9 ** step);
+      const scale = Math.sqrt((secondMoment[index] as number) / (1 - 0.999 ** step)) + 1e-8;
+      parameters[index] = (parameters[index] as number) - (learningRate * corrected) / scale;
+    }
+  }
+  const round = (value: number) => Math.round(value * 1e4) / 1e4;
+  const weights = Object.fromEntries(
+    featureNames.map((name, index) => [name, round(parameters[1 + index] as number)]),
+  ) as Record<FeatureName, number>;
+  const sources = new Map<string, number>();
+  for (const example of examples) sources.set(example.source, (sources.get(example.source) ?? 0) + 1);
+  return {
+    format: detectionModelFormat,
+    bias: round(parameters[0] as number),
+    weights,
+    ngrams: {
+      size: prior.ngrams.size,
+      buckets,
+      weights: Array.from(parameters.subarray(1 + featureCount), round),
+    },
+    training: {
+      examples: examples.length,
+      positives: examples.filter((example) => example.label).length,
+      sources: [...sources].map(([name, examplesFromSource]) => ({ name, examples: examplesFromSource })),
+      iterations,
+      l2,
+      logLoss: round(logLoss / count),
+    },
+  };
+}
+
+/** Checks a model read from a file: the right format, every weight a finite number, the n-gram table whole. */
+export function validateModel(value: unknown): DetectionModel {
+  const model = value as DetectionModel;
+  const problems: string[] = [];
+  if (model?.format !== detectionModelFormat)
+    problems.push(`format is "${String(model?.format)}", expected "${detectionModelFormat}"`);
+  if (!Number.isFinite(model?.bias)) problems.push("bias is not a number");
+  for (const name of featureNames)
+    if (!Number.isFinite(model?.weights?.[name]))
+      problems.push(`weight "${name}" is missing or not a number`);
+  const ngrams = model?.ngrams;
+  if (
+    !Array.isArray(ngrams?.weights) ||
+    ngrams.weights.length !== ngrams.buckets ||
+    !ngrams.weights.every(Number.isFinite)
+  ) {
+    problems.push("n-gram weights do not match their bucket count");
+  }
+  if (problems.length > 0)
+    throw new UsageError("model_invalid", `invalid detection model: ${problems.join("; ")}`);
+  return model;
+}

@@ -1,0 +1,66 @@
+/**
+ * Sale signals found by pattern rather than by dictionary: prices in the formats and currencies of the trade,
+ * phone numbers and messenger handles, and links. Patterns run on the original text so that the offsets they
+ * report are the seller's own characters.
+ */
+export type SignalKind = "price" | "contact" | "link";
+
+export interface PatternSignal {
+  readonly kind: SignalKind;
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  /** For prices: the currency as written ("₫", "Rp", "руб.") when one is given. */
+  readonly currency?: string;
+}
+
+const number = String.raw`\p{Nd}{1,3}(?:[.,  ']\p{Nd}{3})+(?:[.,]\p{Nd}{1,2})?|\p{Nd}+(?:[.,]\p{Nd}{1,2})?`;
+// Multipliers written after the number: 500k, 2tr (triệu), 1,5 juta, 3 rb, 2万.
+// "24k gold" is a purity, not a price.
+const multiplier = String.raw`(?:\s?(?:k(?!\s?(?:gold|karat|carat|solid|yellow|white|rose))|m|tr|triệu|trieu|nghìn|ngàn|ngan|rb|ribu|jt|juta|万|千|萬|lakh|lac|mil))?`;
+const currencyBefore = String.raw`(?:US\$|AU\$|A\$|C\$|CA\$|NZ\$|S\$|SG\$|HK\$|NT\$|R\$|RM|Rp\.?|Rs\.?|₹|₱|PHP|USD|EUR|GBP|CHF|JPY|CNY|RMB|VND|IDR|MYR|THB|SGD|HKD|AUD|CAD|BRL|MXN|INR|RUB|KRW|ZAR|NGN|KES|AED|SAR|\$|€|£|¥|￥|₩|₫|₽|฿|₦)`;
+const currencyAfter = String.raw`(?:₫|đ|vnđ|vnd|dong|đồng|元|块|圓|円|yen|원|만원|บาท|฿|руб\.?|рублей|рубля|р\.|₽|грн|€|eur|euros?|usd|dollars?|pesos?|reais|real|ringgit|rupiah|baht|rupees?|dhs|aed|درهم|ريال|دولار|جنيه|sar|rmb|yuan|gbp|pounds?|chf|ksh|naira|tl|lira|zł|zl|kr|kč|lei)`;
+
+const pricePatterns = [
+  new RegExp(String.raw`${currencyBefore}\s?(?:${number})${multiplier}`, "giu"),
+  new RegExp(String.raw`(?<![\p{L}\p{Nd}])(?:${number})${multiplier}\s?${currencyAfter}(?![\p{L}])`, "giu"),
+  // Vietnamese and Indonesian shorthand without a currency: "giá 500k", "harga 1,5jt", "2tr5".
+  new RegExp(
+    String.raw`(?<![\p{L}\p{Nd}])\p{Nd}+(?:[.,]\p{Nd}+)?\s?(?:k|tr|jt|juta|rb|ribu)(?:\p{Nd})?(?![\p{L}])(?!\s?(?:gold|karat|carat|solid|white|yellow|rose))`,
+    "giu",
+  ),
+];
+
+const phone = /(?<![\p{Nd}\p{L}])(?:\+|00)?\p{Nd}[\p{Nd} ().\-]{7,16}\p{Nd}(?![\p{Nd}\p{L}])/gu;
+const messengerHandle =
+  /(?<![\p{L}])(?:whats\s?app|wa|wechat|weixin|微信|vx|telegram|tg|line\s?id|line|zalo|kakao(?:talk)?|signal|viber|wickr)\s*[:：]?\s*(?:\+?\p{Nd}[\p{Nd} ().\-]{6,16}\p{Nd}|[@+]?[\p{L}\p{Nd}_.\-]{3,})/giu;
+const link = /https?:\/\/[^\s<>"']+|\bwww\.[^\s<>"']+|\{\{URL\}\}/giu;
+
+export function findPatternSignals(original: string): PatternSignal[] {
+  const signals: PatternSignal[] = [];
+  const taken: Array<[number, number]> = [];
+  const overlaps = (start: number, end: number) => taken.some(([from, to]) => start < to && end > from);
+  const add = (kind: SignalKind, match: RegExpExecArray, currency?: string) => {
+    const start = match.index;
+    const end = start + match[0].length;
+    if (overlaps(start, end)) return;
+    taken.push([start, end]);
+    signals.push({ kind, text: match[0].trim(), start, end, ...(currency ? { currency } : {}) });
+  };
+  for (const match of original.matchAll(link)) add("link", match);
+  for (const match of original.matchAll(messengerHandle)) add("contact", match);
+  // Prices and phone numbers need a digit; most of an advert's text has none, and these patterns are costly.
+  const hasDigit = /\p{Nd}/u.test(original);
+  for (const pattern of hasDigit ? pricePatterns : []) {
+    for (const match of original.matchAll(pattern)) {
+      const currency = /[^\p{Nd}\s.,  ']+/u.exec(match[0].replace(/\p{Nd}+/gu, " "))?.[0];
+      add("price", match, currency);
+    }
+  }
+  for (const match of hasDigit ? original.matchAll(phone) : []) {
+    const digits = match[0].replace(/\D/g, "").length;
+    // Long digit runs with spaces are phone numbers; prices have already claimed their own digits.
+    if (digits >= 9 && digits <= 15) add("contact", match);
+  }
+  return signals.sort((a, b) => a.start - b.start);
+}

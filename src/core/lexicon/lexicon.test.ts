@@ -1,0 +1,89 @@
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { defaultLexiconDir, defaultReferenceDataPath } from "../../config.ts";
+import { loadLexicon } from "../../reference/load-lexicon.ts";
+import { loadSpeciesIndex } from "../../reference/reference-file.ts";
+import type { Lexicon } from "./lexicon.ts";
+import { withoutInflection } from "../text/normalize.ts";
+import { prepareMatchText } from "./match-text.ts";
+
+// The real reference data and vocabularies: what the scan has to handle is their size and variety.
+let lexicon: Lexicon;
+before(async () => {
+  lexicon = await loadLexicon(await loadSpeciesIndex(defaultReferenceDataPath), defaultLexiconDir);
+});
+
+/** What was found, as "type: text" with the text as the advert wrote it. */
+function found(advert: string): string[] {
+  const prepared = prepareMatchText(advert);
+  return lexicon.scan(prepared, advert).map((match) => {
+    const start = match.inOriginal ? match.start : (prepared.originalStart[match.start] as number);
+    const end = match.inOriginal ? match.end : (prepared.originalEnd[match.end - 1] as number);
+    return `${match.hit.type}: ${advert.slice(start, end)}`;
+  });
+}
+
+describe("Lexicon#scan", () => {
+  it("matches keys of spaced scripts as whole words only, up to several words long", () => {
+    assert.ok(found("Ball python babies").includes("name: Ball python"));
+    assert.ok(found("Ball python babies").includes("name: python"));
+    // (A near miss is still looked for: "ivoryx" is one edit from "ivory".)
+    assert.deepEqual(found("ivoryx and pythonista"), ["fuzzy-vocabulary: ivoryx"]);
+  });
+
+  it("matches keys of unspaced scripts anywhere inside a word", () => {
+    assert.ok(found("出售穿山甲片包邮").some((hit) => hit.endsWith(": 穿山甲")));
+    assert.ok(found("ขายงาช้างแท้").some((hit) => hit.endsWith(": งาช้าง")));
+  });
+
+  it("looks words up without a Russian case ending or a Korean particle", () => {
+    assert.ok(found("Продам бивень слона").some((hit) => hit.endsWith(": слона")));
+    assert.ok(found("천산갑을 팝니다").some((hit) => hit.endsWith(": 천산갑을")));
+  });
+
+  it("cuts exactly the endings and particles that withoutInflection cuts", () => {
+    const keys = new Set(lexicon.keys);
+    const suffixes = (alphabet: string, longest: number): string[] => {
+      let level = [""];
+      const all: string[] = [];
+      for (let length = 1; length <= longest; length++) {
+        level = level.flatMap((prefix) => [...alphabet].map((letter) => prefix + letter));
+        all.push(...level);
+      }
+      return all;
+    };
+    let lemmas = 0;
+    for (const [stem, alphabet, longest] of [
+      ["слон", "аяуюеыиьогмвхй", 3],
+      ["천산갑", "으로에서게까지부터처럼이랑하고을를가은는의도와과만", 2],
+    ] as const) {
+      assert.ok(keys.has(stem), stem);
+      for (const suffix of suffixes(alphabet, longest)) {
+        const prepared = prepareMatchText(stem + suffix);
+        const word = prepared.text;
+        if (keys.has(word)) continue;
+        const lemma = withoutInflection(word);
+        const expected = lemma !== undefined && keys.has(lemma);
+        if (expected) lemmas++;
+        const whole = lexicon
+          .scan(prepared, stem + suffix)
+          .some((match) => match.start === 0 && match.end === word.length);
+        assert.equal(whole, expected, `${word} → ${lemma}`);
+      }
+    }
+    assert.ok(lemmas > 20);
+  });
+
+  it("finds abbreviated binomials, misspellings and emoji", () => {
+    assert.ok(found("M. javanica scales").includes("abbreviation: M. javanica"));
+    assert.ok(found("Psitacus erithacus hand reared").includes("fuzzy-name: Psitacus erithacus"));
+    assert.ok(found("bangle 🐘 for sale").includes("vocabulary: 🐘"));
+  });
+
+  it("holds every name, term and two-word abbreviation as a key", () => {
+    assert.ok(lexicon.keyCount > 100_000);
+    assert.ok(lexicon.keys.includes("loxodonta africana"));
+    assert.ok(lexicon.keys.includes("m javanica"));
+    assert.ok(lexicon.keys.includes("象牙"));
+  });
+});

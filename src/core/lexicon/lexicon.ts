@@ -1,0 +1,602 @@
+import { isUnspacedScript, nameKey, normalizeText } from "../text/normalize.ts";
+import { editDistance, type SpeciesIndex } from "../species/species-index.ts";
+import { KeyTrie } from "./key-trie.ts";
+import { prepareMatchText, textOf, WordFlag, type MatchText } from "./match-text.ts";
+import type { VocabularyEntry } from "./vocabulary.ts";
+
+/** What a stretch of advert text was recognised as. */
+export type LexiconHit =
+  | { readonly type: "name"; readonly names: readonly number[] }
+  | { readonly type: "abbreviation"; readonly taxa: readonly number[] }
+  | { readonly type: "vocabulary"; readonly entries: readonly number[] }
+  /** A misspelt scientific binomial, genus or term, within `distance` edits. */
+  | { readonly type: "fuzzy-name"; readonly taxon: number; readonly distance: number }
+  | { readonly type: "fuzzy-vocabulary"; readonly entries: readonly number[]; readonly distance: number };
+
+export interface LexiconMatch {
+  /** Offsets in `MatchText.text`, or (for emoji) in the original text when `inOriginal` is set. */
+  readonly start: number;
+  readonly end: number;
+  readonly hit: LexiconHit;
+  readonly words: number;
+  readonly inOriginal?: boolean;
+}
+
+const maxWordsInTerm = 6;
+const minimumFuzzyLength = 5;
+const space = 0x20;
+
+/**
+ * Every name of every taxon, every curated term and every abbreviated binomial ("M. javanica"), compiled for
+ * matching adverts: one double-array trie of all their keys (see `KeyTrie`), walked over the prepared text.
+ *
+ * In scripts with spaces a key matches whole words only, so the walk starts at each word and reports a key
+ * where a word ends: up to six words, in one walk. A word with a case ending or particle the key lacks (слона,
+ * 천산갑을) is looked up without it, from the states the walk passed through. In scripts without spaces
+ * (Chinese, Japanese, Thai) a key matches anywhere inside a word, so the walk starts at every character.
+ * Misspellings are looked for only in words nothing else matched, through a deletion index behind a hash filter.
+ */
+export class Lexicon {
+  readonly species: SpeciesIndex;
+  readonly vocabulary: readonly VocabularyEntry[];
+  /** Which taxa each vocabulary entry implies, resolved once. */
+  readonly vocabularyTaxa: ReadonlyArray<readonly number[]>;
+  readonly #trie: KeyTrie;
+  /** For each key of the trie, what it names: names (never empty), vocabulary entries, abbreviated taxa. */
+  readonly #keyNames: Array<readonly number[] | undefined>;
+  readonly #keyEntries: Array<readonly number[] | undefined>;
+  readonly #keyAbbreviations: Array<readonly number[] | undefined>;
+  /** The hits reported for each key, made on first use and shared by every match of that key. */
+  readonly #nameHits: Array<LexiconHit | undefined>;
+  readonly #entryHits: Array<LexiconHit | undefined>;
+  readonly #abbreviationHits: Array<LexiconHit | undefined>;
+  /** Lengths at which keys are looked for inside words of unspaced scripts (1 = yes), by length. */
+  readonly #unspacedLength: Uint8Array;
+  readonly #emoji: Array<{ text: string; entry: number }> = [];
+  /** The first UTF-16 unit of each emoji term: a text with none of them has no emoji to look for. */
+  #emojiMask = 0;
+  /** Set when some emoji term begins with a character `symbolMask` may not record (ASCII, or a letter). */
+  #emojiNeedsFullSearch = false;
+  readonly #fuzzyWords: DeletionIndex;
+  /** Single words that are spelling targets for fuzzy matching: genus → taxon, term → entries. */
+  readonly #fuzzyGenus = new Map<string, number>();
+  readonly #fuzzyTerm = new Map<string, number[]>();
+  readonly #epithets = new Map<number, ReadonlyArray<{ taxon: number; childEpithet: string }>>();
+  /** The first word of every key: a walk from a word that is none of them (nor one inflected) is skipped. */
+  readonly #firstWords = new BloomFilter(18);
+  // Working memory for one scan, reused: the walk's states, found keys, and which words exact keys covered.
+  readonly #states: Int32Array;
+  readonly #found: Int32Array;
+  readonly #foundEnds: Int32Array;
+  #covered = new Uint8Array(64);
+
+  constructor(species: SpeciesIndex, vocabulary: readonly VocabularyEntry[]) {
+    this.species = species;
+    this.vocabulary = vocabulary;
+    const unresolved: string[] = [];
+    this.vocabularyTaxa = vocabulary.map((entry) =>
+      entry.taxa.flatMap((name) => {
+        const found = species.namesByKey(name).filter((candidate) => candidate.kind !== "common");
+        if (found.length === 0) unresolved.push(`${entry.term} → ${name}`);
+        return [...new Set(found.map((candidate) => candidate.taxon))].slice(0, 1);
+      }),
+    );
+    if (unresolved.length > 0) {
+      throw new RangeError(
+        `vocabulary names taxa the reference data lacks: ${unresolved.slice(0, 10).join("; ")}`,
+      );
+    }
+    const vocabularyByKey = new Map<string, number[]>();
+    const unspacedLengths = new Set<number>();
+    vocabulary.forEach((entry, entryIndex) => {
+      const key = nameKey(entry.term);
+      if (key === "") {
+        const text = normalizeText(entry.term);
+        this.#emoji.push({ text, entry: entryIndex });
+        const first = text.codePointAt(0) ?? 0;
+        if (first < 0x80 || prepareMatchText(String.fromCodePoint(first)).wordCount > 0) {
+          this.#emojiNeedsFullSearch = true;
+        }
+        this.#emojiMask |= 1 << (first & 31);
+        return;
+      }
+      push(vocabularyByKey, key, entryIndex);
+      if (isUnspacedScript(key)) unspacedLengths.add(key.length);
+      // Only words for products and taxa are spelling targets: a near-miss of "preis" is rarely a price.
+      const fuzzyKind = entry.kind === "product" || entry.kind === "code";
+      if (fuzzyKind && !key.includes(" ") && key.length >= minimumFuzzyLength && /^[a-z]+$/.test(key)) {
+        push(this.#fuzzyTerm, key, entryIndex);
+      }
+    });
+    for (const key of species.nameKeys()) {
+      if (key.length >= 2 && isUnspacedScript(key)) unspacedLengths.add(key.length);
+    }
+    // An abbreviated binomial is two words ("m javanica"); longer ones could never be looked up.
+    const abbreviations = new Map<string, number[]>();
+    species.data.taxa.forEach((taxon, taxonIndex) => {
+      const words = taxon.name.split(" ");
+      if ((taxon.rank === "SPECIES" || taxon.rank === "SUBSPECIES") && words.length >= 2) {
+        const epithets = words.slice(1).filter((word) => !word.endsWith("."));
+        if ((epithets[0]?.length ?? 0) >= 4) {
+          const key = nameKey(`${words[0]?.[0]} ${epithets.join(" ")}`);
+          if (key.indexOf(" ") === key.lastIndexOf(" ") && key.includes(" "))
+            push(abbreviations, key, taxonIndex);
+        }
+      }
+      if (taxon.rank === "GENUS" && taxon.name.length >= minimumFuzzyLength) {
+        this.#fuzzyGenus.set(nameKey(taxon.name), taxonIndex);
+      }
+    });
+    this.#fuzzyWords = new DeletionIndex([...this.#fuzzyGenus.keys(), ...this.#fuzzyTerm.keys()]);
+
+    this.#trie = new KeyTrie(concat(species.nameKeys(), vocabularyByKey.keys(), abbreviations.keys()));
+    const keys = this.#trie.keys;
+    this.#keyNames = keys.map((key) => {
+      const names = species.nameIndicesForKey(key);
+      return names.length > 0 ? names : undefined;
+    });
+    this.#keyEntries = keys.map((key) => vocabularyByKey.get(key));
+    this.#keyAbbreviations = keys.map((key) => abbreviations.get(key));
+    // Filled in as keys are found; made by `map` so that they are dense arrays, not dictionaries.
+    this.#nameHits = keys.map(() => undefined);
+    this.#entryHits = keys.map(() => undefined);
+    this.#abbreviationHits = keys.map(() => undefined);
+    this.#unspacedLength = new Uint8Array(this.#trie.longestKey + 1);
+    for (const length of unspacedLengths) this.#unspacedLength[length] = 1;
+    this.#states = new Int32Array(this.#trie.longestKey + 2);
+    this.#found = new Int32Array(this.#trie.longestKey + 2);
+    this.#foundEnds = new Int32Array(this.#trie.longestKey + 2);
+    for (const key of keys) {
+      const space = key.indexOf(" ");
+      this.#firstWords.add(key, 0, space < 0 ? key.length : space);
+    }
+  }
+
+  /**
+   * Every name, term and abbreviation in the text, longest first at each word; overlaps are the caller's call.
+   * `original` is the text `matchText` was prepared from (emoji are looked for in it).
+   */
+  scan(matchText: MatchText, original: string): LexiconMatch[] {
+    const matches: LexiconMatch[] = [];
+    const { codes, wordData, wordCount } = matchText;
+    if (this.#covered.length < wordCount) this.#covered = new Uint8Array(2 * wordCount);
+    const covered = this.#covered;
+    covered.fill(0, 0, wordCount);
+    const firstWords = this.#firstWords;
+    for (let first = 0; first < wordCount; first++) {
+      if ((wordData[3 * first + 2] as number) & WordFlag.unspaced) {
+        this.#scanUnspaced(matchText, first, matches);
+        continue;
+      }
+      // Every key found from here begins with this very word, or (when it is alone) is this word without its
+      // inflection: most words of an advert begin no key at all, and cost no walk.
+      const start = wordData[3 * first] as number;
+      const end = wordData[3 * first + 1] as number;
+      const cut = inflectionCut(codes, start, end);
+      if (firstWords.mayHave(codes, start, end, cut)) {
+        this.#scanSpaced(matchText, first, covered, matches);
+      }
+    }
+    this.#scanFuzzy(matchText, covered, matches);
+    this.#scanEmoji(matchText, original, matches);
+    return matches;
+  }
+
+  /**
+   * Walks the trie from the start of word `first` through up to six words of spaced scripts, reporting the keys
+   * that end where a word ends, or else (слона → слон) where a word's inflection begins.
+   */
+  #scanSpaced(matchText: MatchText, first: number, covered: Uint8Array, matches: LexiconMatch[]): void {
+    const { codes, wordData, wordCount } = matchText;
+    const trie = this.#trie;
+    const states = this.#states;
+    const origin = wordData[3 * first] as number;
+    let state = KeyTrie.root;
+    let at = origin;
+    let last = first;
+    states[0] = state;
+    for (;;) {
+      const wordEnd = wordData[3 * last + 1] as number;
+      while (at < wordEnd) {
+        state = trie.next(state, codes[at] as number);
+        if (state === KeyTrie.dead) {
+          this.#lookUpLemma(matchText, first, last, at, covered, matches);
+          return;
+        }
+        at++;
+        states[at - origin] = state;
+      }
+      const key = trie.keyAt(state);
+      const words = last - first + 1;
+      if (key >= 0 && this.#report(key, origin, wordEnd, words, matches) > 0) {
+        for (let word = first; word <= last; word++) covered[word] = 1;
+      } else {
+        this.#lookUpLemma(matchText, first, last, at, covered, matches);
+      }
+      if (words === maxWordsInTerm || last + 1 >= wordCount) return;
+      if ((wordData[3 * (last + 1) + 2] as number) & WordFlag.unspaced) return;
+      state = trie.next(state, space);
+      if (state === KeyTrie.dead) return;
+      at++;
+      states[at - origin] = state;
+      last++;
+    }
+  }
+
+  /**
+   * Dictionary forms: 천산갑을 is 천산갑 with a particle, слона is слон in the genitive. The key of words
+   * `first`…`last` had no entry; without its ending it may, if the walk got that far (`reached`).
+   */
+  #lookUpLemma(
+    matchText: MatchText,
+    first: number,
+    last: number,
+    reached: number,
+    covered: Uint8Array,
+    matches: LexiconMatch[],
+  ): void {
+    const { codes, wordData } = matchText;
+    const origin = wordData[3 * first] as number;
+    const end = wordData[3 * last + 1] as number;
+    const cut = inflectionCut(codes, origin, end);
+    if (cut === 0) return;
+    const lemmaEnd = end - cut;
+    if (lemmaEnd > reached) return;
+    const key = this.#trie.keyAt(this.#states[lemmaEnd - origin] as number);
+    if (key >= 0 && this.#report(key, origin, end, last - first + 1, matches) > 0) {
+      for (let word = first; word <= last; word++) covered[word] = 1;
+    }
+  }
+
+  /** Reports key `key` found at [start, end) over `words` words; returns how many matches that made. */
+  #report(key: number, start: number, end: number, words: number, matches: LexiconMatch[]): number {
+    let made = 0;
+    const names = this.#keyNames[key];
+    if (names !== undefined) {
+      const hit = (this.#nameHits[key] ??= { type: "name", names });
+      matches.push({ start, end, words, hit });
+      made++;
+    }
+    const entries = this.#keyEntries[key];
+    if (entries !== undefined) {
+      const hit = (this.#entryHits[key] ??= { type: "vocabulary", entries });
+      matches.push({ start, end, words, hit });
+      made++;
+    }
+    const taxa = words === 2 && names === undefined ? this.#keyAbbreviations[key] : undefined;
+    if (taxa !== undefined) {
+      const hit = (this.#abbreviationHits[key] ??= { type: "abbreviation", taxa });
+      matches.push({ start, end, words, hit });
+      made++;
+    }
+    return made;
+  }
+
+  /** Keys anywhere inside a word of an unspaced script: a walk from every character, longest key first. */
+  #scanUnspaced(matchText: MatchText, word: number, matches: LexiconMatch[]): void {
+    const { codes, wordData } = matchText;
+    const trie = this.#trie;
+    const unspacedLength = this.#unspacedLength;
+    const found = this.#found;
+    const foundEnds = this.#foundEnds;
+    const wordStart = wordData[3 * word] as number;
+    const wordEnd = wordData[3 * word + 1] as number;
+    for (let start = wordStart; start < wordEnd; start++) {
+      let state = KeyTrie.root;
+      let count = 0;
+      for (let at = start; at < wordEnd;) {
+        state = trie.next(state, codes[at] as number);
+        if (state === KeyTrie.dead) break;
+        at++;
+        const key = trie.keyAt(state);
+        if (key >= 0 && unspacedLength[at - start] === 1) {
+          found[count] = key;
+          foundEnds[count++] = at;
+        }
+      }
+      while (count-- > 0) this.#report(found[count] as number, start, foundEnds[count] as number, 1, matches);
+    }
+  }
+
+  // Misspelt binomials ("Psitacus erithacus") and terms ("pangolinn") that no exact look-up found.
+  #scanFuzzy(matchText: MatchText, covered: Uint8Array, matches: LexiconMatch[]): void {
+    const { codes, wordData, wordCount } = matchText;
+    for (let at = 0; at < wordCount; at++) {
+      const start = wordData[3 * at] as number;
+      const end = wordData[3 * at + 1] as number;
+      const flags = wordData[3 * at + 2] as number;
+      if (covered[at] || flags & WordFlag.unspaced || end - start < minimumFuzzyLength) continue;
+      if (!(flags & WordFlag.latinOnly)) continue;
+      if (!this.#fuzzyWords.mayBeNear(codes, start, end - start)) continue;
+      const value = textOf(codes, start, end);
+      for (const { key, distance } of this.#fuzzyWords.near(value)) {
+        const genus = this.#fuzzyGenus.get(key);
+        if (genus !== undefined && at + 1 < wordCount) {
+          const nextStart = wordData[3 * (at + 1)] as number;
+          const nextEnd = wordData[3 * (at + 1) + 1] as number;
+          const nextUnspaced = ((wordData[3 * (at + 1) + 2] as number) & WordFlag.unspaced) !== 0;
+          const binomial = nextUnspaced
+            ? undefined
+            : this.#fuzzyEpithet(genus, textOf(codes, nextStart, nextEnd));
+          if (binomial) {
+            matches.push({
+              start,
+              end: nextEnd,
+              words: 2,
+              hit: { type: "fuzzy-name", taxon: binomial.taxon, distance: distance + binomial.distance },
+            });
+            covered[at + 1] = 1;
+          }
+        }
+        const entries = this.#fuzzyTerm.get(key);
+        if (entries) {
+          matches.push({ start, end, words: 1, hit: { type: "fuzzy-vocabulary", entries, distance } });
+        }
+      }
+    }
+  }
+
+  #fuzzyEpithet(genus: number, epithet: string) {
+    if (epithet.length < 4) return undefined;
+    let best: { taxon: number; distance: number } | undefined;
+    for (const { taxon, childEpithet } of this.#epithetsOf(genus)) {
+      const distance = editDistance(epithet, childEpithet, 2);
+      if (distance <= (childEpithet.length >= 8 ? 2 : 1) && (!best || distance < best.distance)) {
+        best = { taxon, distance };
+      }
+    }
+    return best;
+  }
+
+  /** The species of a genus with their epithets as keys, worked out once per genus. */
+  #epithetsOf(genus: number): ReadonlyArray<{ taxon: number; childEpithet: string }> {
+    let epithets = this.#epithets.get(genus);
+    if (epithets === undefined) {
+      epithets = this.species.children(genus).map((taxon) => ({
+        taxon,
+        childEpithet: nameKey(this.species.taxon(taxon).name).split(" ")[1] ?? "",
+      }));
+      this.#epithets.set(genus, epithets);
+    }
+    return epithets;
+  }
+
+  #scanEmoji(matchText: MatchText, original: string, matches: LexiconMatch[]): void {
+    if (this.#emoji.length === 0) return;
+    if (!this.#emojiNeedsFullSearch) {
+      if ((matchText.symbolMask & this.#emojiMask) === 0) return;
+    } else if (/^[\x00-\x7F]*$/.test(original)) {
+      return;
+    }
+    for (const { text, entry } of this.#emoji) {
+      for (let at = original.indexOf(text); at >= 0; at = original.indexOf(text, at + text.length)) {
+        matches.push({
+          start: at,
+          end: at + text.length,
+          words: 1,
+          inOriginal: true,
+          hit: { type: "vocabulary", entries: [entry] },
+        });
+      }
+    }
+  }
+
+  /** Bytes held by the trie's typed arrays. */
+  get automatonBytes(): number {
+    return this.#trie.byteLength;
+  }
+
+  /** How many distinct keys the trie holds. */
+  get keyCount(): number {
+    return this.#trie.keys.length;
+  }
+
+  /** Every key the trie holds, sorted: names, terms and two-word abbreviated binomials, as `nameKey` gives them. */
+  get keys(): readonly string[] {
+    return this.#trie.keys;
+  }
+}
+
+function* concat<T>(...iterables: Array<Iterable<T>>): Iterable<T> {
+  for (const iterable of iterables) yield* iterable;
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+// Case endings (Russian) and particles (Korean) a word may carry that the dictionary form lacks, with the
+// shortest form left once one is cut: слона → слон, 천산갑을 → 천산갑, longest ending first.
+const russianEndings = "ами ями ого его ому ему ой ей ом ем ов ев ам ям ах ях а я у ю е ы и ь".split(" ");
+const koreanParticles =
+  "으로 에서 에게 까지 부터 처럼 이랑 하고 을 를 이 가 은 는 의 도 에 로 와 과 만 랑".split(" ");
+const inflections = new Map<number, number>([
+  ...russianEndings.map((ending) => [suffixCode(ending), 3] as const),
+  ...koreanParticles.map((particle) => [suffixCode(particle), 2] as const),
+]);
+
+function suffixCode(suffix: string): number {
+  let code = suffix.length;
+  for (let at = 0; at < suffix.length; at++) code = code * 65536 + suffix.charCodeAt(at);
+  return code;
+}
+
+/**
+ * How many units of the key in [start, end) of the text are its inflection: the longest ending or particle it
+ * ends with, when what is left is long enough (the same rule as `withoutInflection`). 0 when none.
+ */
+function inflectionCut(codes: readonly number[], start: number, end: number): number {
+  const last = codes[end - 1] as number;
+  // Every ending is Cyrillic, every particle a Hangul syllable.
+  if (!((last >= 0x430 && last <= 0x44f) || (last >= 0xac00 && last <= 0xd7a3))) return 0;
+  for (let length = 3; length >= 1; length--) {
+    if (end - length < start) continue;
+    let code = length;
+    for (let at = end - length; at < end; at++) code = code * 65536 + (codes[at] as number);
+    const shortest = inflections.get(code);
+    if (shortest !== undefined) return end - length - start >= shortest ? length : 0;
+  }
+  return 0;
+}
+
+/**
+ * A Bloom filter of 32-bit hashes of strings: no false "no", about 1 % false "maybe" at 12 bits a string, and
+ * small enough to stay in the processor's cache. `add` and `mayHave` hash strings with FNV-1a, which is built a
+ * unit at a time, so one pass over a word also hashes the word without its last units.
+ */
+class BloomFilter {
+  readonly #bits: Int32Array;
+  readonly #mask: number;
+
+  constructor(log2Bits: number) {
+    this.#bits = new Int32Array(1 << (log2Bits - 5));
+    this.#mask = (1 << log2Bits) - 1;
+  }
+
+  add(text: string, from: number, to: number): void {
+    let hash = fnvOffset;
+    for (let at = from; at < to; at++) hash = Math.imul(hash ^ text.charCodeAt(at), fnvPrime);
+    this.addHash(hash);
+  }
+
+  addHash(hash: number): void {
+    for (let probe = 0; probe < 3; probe++) {
+      const bit = probeBit(hash, probe) & this.#mask;
+      this.#bits[bit >>> 5] = (this.#bits[bit >>> 5] as number) | (1 << (bit & 31));
+    }
+  }
+
+  hasHash(hash: number): boolean {
+    for (let probe = 0; probe < 3; probe++) {
+      const bit = probeBit(hash, probe) & this.#mask;
+      if (((this.#bits[bit >>> 5] as number) & (1 << (bit & 31))) === 0) return false;
+    }
+    return true;
+  }
+
+  /** Whether codes[from…to) may have been added, or, when `cut` > 0, codes[from…to − cut). */
+  mayHave(codes: readonly number[], from: number, to: number, cut: number): boolean {
+    let hash = fnvOffset;
+    let shorter = 0;
+    for (let at = from; at < to; at++) {
+      if (at === to - cut) shorter = hash;
+      hash = Math.imul(hash ^ (codes[at] as number), fnvPrime);
+    }
+    return this.hasHash(hash) || (cut > 0 && this.hasHash(shorter));
+  }
+}
+
+const fnvOffset = 0x811c9dc5 | 0;
+const fnvPrime = 0x01000193;
+
+function probeBit(hash: number, probe: number): number {
+  // Three bit positions from one hash (double hashing: h1 + i · h2).
+  const second = Math.imul(hash ^ (hash >>> 15), 0x2c1b3c6d) | 1;
+  return (hash + Math.imul(probe, second)) >>> 0;
+}
+
+/**
+ * Words within one or two edits of a query, found by shared single-character deletions (SymSpell's idea). A
+ * Bloom filter of the hash of every deletion lets `mayBeNear` rule out almost every word of an advert without
+ * building a string.
+ */
+class DeletionIndex {
+  readonly #byDeletion = new Map<string, string[]>();
+  readonly #answers = new Map<string, ReadonlyArray<{ key: string; distance: number }>>();
+  readonly #deletions = new BloomFilter(19);
+  readonly #shortest: number;
+  readonly #longest: number;
+
+  constructor(words: Iterable<string>) {
+    const unique = [...new Set(words)];
+    for (const word of unique) {
+      for (const variant of deletions(word)) push(this.#byDeletion, variant, word);
+    }
+    for (const variant of this.#byDeletion.keys()) {
+      const codes = Int32Array.from({ length: variant.length }, (_, at) => variant.charCodeAt(at));
+      this.#deletions.addHash(hashOf(codes, 0, codes.length));
+    }
+    this.#shortest = unique.reduce((shortest, word) => Math.min(shortest, word.length), Infinity);
+    this.#longest = unique.reduce((longest, word) => Math.max(longest, word.length), 0);
+  }
+
+  /**
+   * False when no word shares a deletion with the query `codes[from…from + length)`, so `near` would find
+   * nothing; true when one may (hashes can collide: `near` decides).
+   */
+  mayBeNear(codes: readonly number[], from: number, length: number): boolean {
+    if (length > this.#longest + 1 || length < this.#shortest - 1) return false;
+    // Polynomial hashes of every prefix and suffix give the hash of the query without any one character.
+    let suffix = 0;
+    let power = 1;
+    const suffixes =
+      suffixScratch.length > length ? suffixScratch : (suffixScratch = new Int32Array(2 * length + 2));
+    suffixes[length] = 0;
+    for (let at = length - 1; at >= 0; at--) {
+      suffix = (suffix + Math.imul(codes[from + at] as number, power)) | 0;
+      suffixes[at] = suffix;
+      power = Math.imul(power, hashBase);
+    }
+    if (this.#deletions.hasHash(suffixes[0] as number)) return true;
+    let prefix = 0;
+    let tailPower = powerOf(length - 1);
+    for (let at = 0; at < length; at++) {
+      // Without character `at`: the prefix before it, shifted over what follows, plus that suffix.
+      const hash = (Math.imul(prefix, tailPower) + (suffixes[at + 1] as number)) | 0;
+      if (this.#deletions.hasHash(hash)) return true;
+      prefix = (Math.imul(prefix, hashBase) + (codes[from + at] as number)) | 0;
+      tailPower = powerOf(length - 2 - at);
+    }
+    return false;
+  }
+
+  /** Words near `query`; answers are remembered, as the same everyday words come back in advert after advert. */
+  near(query: string): ReadonlyArray<{ key: string; distance: number }> {
+    let found = this.#answers.get(query);
+    if (found === undefined) {
+      if (this.#answers.size >= 50_000) this.#answers.clear();
+      found = this.#search(query);
+      this.#answers.set(query, found);
+    }
+    return found;
+  }
+
+  #search(query: string): Array<{ key: string; distance: number }> {
+    const maxEdits = query.length >= 9 ? 2 : 1;
+    const candidates = new Set<string>();
+    for (const variant of deletions(query))
+      for (const word of this.#byDeletion.get(variant) ?? []) candidates.add(word);
+    const found: Array<{ key: string; distance: number }> = [];
+    for (const key of candidates) {
+      if (key === query) continue;
+      const distance = editDistance(query, key, maxEdits);
+      if (distance <= maxEdits && key[0] === query[0]) found.push({ key, distance });
+    }
+    return found;
+  }
+}
+
+const hashBase = 0x01000193;
+let suffixScratch = new Int32Array(64);
+const powers: number[] = [1];
+
+function powerOf(exponent: number): number {
+  if (exponent < 0) return 0;
+  while (powers.length <= exponent) powers.push(Math.imul(powers[powers.length - 1] as number, hashBase));
+  return powers[exponent] as number;
+}
+
+/** Σ codes[i] · base^(length − 1 − i), modulo 2³²: the same polynomial `mayBeNear` takes apart. */
+function hashOf(codes: ArrayLike<number>, from: number, length: number): number {
+  let hash = 0;
+  for (let at = 0; at < length; at++) hash = (Math.imul(hash, hashBase) + (codes[from + at] as number)) | 0;
+  return hash;
+}
+
+function deletions(word: string): string[] {
+  const variants = [word];
+  for (let at = 0; at < word.length; at++) variants.push(word.slice(0, at) + word.slice(at + 1));
+  return variants;
+}

@@ -1,0 +1,138 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { prepareMatchText, WordFlag, type MatchText } from "./match-text.ts";
+
+const words = (input: string) => {
+  const prepared = prepareMatchText(input);
+  return prepared.words.map((word) => prepared.text.slice(word.start, word.end));
+};
+
+/** The original characters behind the n-th word: what a reason quotes back to the analyst. */
+const originalOfWord = (input: string, index: number) => {
+  const prepared = prepareMatchText(input);
+  const word = prepared.words[index];
+  assert.ok(word, `no word ${index}`);
+  return input.slice(prepared.originalStart[word.start], prepared.originalEnd[word.end - 1]);
+};
+
+describe("prepareMatchText undoes the tricks sellers use", () => {
+  it("maps leetspeak and symbols inside words, but leaves numbers alone", () => {
+    assert.deepEqual(words("IV0RY bangle p@ngolin rh1no 1500 usd"), [
+      "ivory",
+      "bangle",
+      "pangolin",
+      "rhino",
+      "1500",
+      "usd",
+    ]);
+  });
+  it("joins spaced and dotted letters", () => {
+    assert.deepEqual(words("i v o r y carving, t.u.s.k"), ["ivory", "carving", "tusk"]);
+    assert.equal(originalOfWord("real i v o r y", 1), "i v o r y");
+  });
+  it("shrinks runs of a repeated letter but keeps real doubles", () => {
+    assert.deepEqual(words("ivoryyyy Psittacus pangooolin"), ["ivory", "psittacus", "pangolin"]);
+  });
+  it("maps Cyrillic and Greek look-alikes inside Latin words, and leaves Russian alone", () => {
+    assert.deepEqual(words("раngolin ivοry продам слоновую кость"), [
+      "pangolin",
+      "ivory",
+      "продам",
+      "слоновую",
+      "кость",
+    ]);
+  });
+  it("removes zero-width characters and folds full-width forms", () => {
+    assert.deepEqual(words("i\u200Bvo\u200Dry Ｉｖｏｒｙ"), ["ivory", "ivory"]);
+    assert.equal(originalOfWord("x Ｉｖｏｒｙ", 1), "Ｉｖｏｒｙ");
+  });
+  it("splits scripts written without spaces from others, and hashtags at their capitals", () => {
+    assert.deepEqual(words("出售象牙ivory手镯"), ["出售象牙", "ivory", "手镯"]);
+    assert.deepEqual(words("#IvoryForSale #ivory"), ["ivory", "for", "sale", "ivory"]);
+  });
+  it("keeps Thai marks, which are letters", () => {
+    assert.deepEqual(words("งาช้าง แท้"), ["งาช้าง", "แท้"]);
+  });
+});
+
+describe("prepareMatchText's arrays", () => {
+  const wordTexts = (prepared: MatchText) =>
+    Array.from({ length: prepared.wordCount }, (_, word) =>
+      prepared.text.slice(prepared.wordData[3 * word], prepared.wordData[3 * word + 1]),
+    );
+
+  it("hold the same text, words and flags as the object form", () => {
+    const prepared = prepareMatchText("Ｉｖｏｒｙ 象牙 p@ngolin слон");
+    const units = Array.from({ length: prepared.text.length }, (_, at) => prepared.text.charCodeAt(at));
+    assert.deepEqual(prepared.codes, units);
+    assert.equal(prepared.originalStart.length, prepared.text.length);
+    assert.deepEqual(wordTexts(prepared), ["ivory", "象牙", "pangolin", "слон"]);
+    const flags = Array.from({ length: prepared.wordCount }, (_, word) => prepared.wordData[3 * word + 2]);
+    assert.deepEqual(flags, [
+      WordFlag.latinOnly,
+      WordFlag.unspaced,
+      WordFlag.latinOnly | WordFlag.deobfuscated,
+      0,
+    ]);
+  });
+
+  it("maps expansions and invisible characters back to the original", () => {
+    const input = "Straße ﷺ\u200Bx";
+    const prepared = prepareMatchText(input);
+    assert.deepEqual(prepared.text.split(" ")[0], "strasse");
+    const spans = Array.from(prepared.originalStart, (start, at) =>
+      input.slice(start, prepared.originalEnd[at]),
+    );
+    assert.deepEqual(spans.slice(0, 7), ["S", "t", "r", "a", "ß", "ß", "e"]);
+    assert.ok(prepared.codes.length > 20, "ﷺ becomes eighteen letters");
+  });
+
+  it("records the code points beyond ASCII that may begin an emoji", () => {
+    assert.equal(prepareMatchText("ivory bangle").symbolMask, 0);
+    const elephant = "🐘".codePointAt(0) as number;
+    assert.notEqual(prepareMatchText("ivory 🐘 bangle").symbolMask & (1 << (elephant & 31)), 0);
+  });
+
+  it("gives each advert its own result, which later adverts leave alone", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.string({ unit: "binary", maxLength: 300 }), { minLength: 2, maxLength: 20 }),
+        (texts) => {
+          const results = texts.map((text) => prepareMatchText(text));
+          const again = texts.map((text) => prepareMatchText(text));
+          results.forEach((result, index) => {
+            const fresh = again[index] as MatchText;
+            assert.equal(result.text, fresh.text);
+            assert.deepEqual(result.words, fresh.words);
+            assert.deepEqual([...result.originalStart], [...fresh.originalStart]);
+            assert.deepEqual([...result.originalEnd], [...fresh.originalEnd]);
+          });
+        },
+      ),
+      { seed: 7, numRuns: 100 },
+    );
+  });
+
+  it("keeps its invariants on any text: words are the space-separated parts, offsets stay inside the original", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "binary", maxLength: 200 }), (input) => {
+        const prepared = prepareMatchText(input);
+        assert.deepEqual(wordTexts(prepared), prepared.text === "" ? [] : prepared.text.split(" "));
+        for (let at = 0; at < prepared.codes.length; at++) {
+          const start = prepared.originalStart[at] as number;
+          const end = prepared.originalEnd[at] as number;
+          assert.ok(0 <= start && start <= end && end <= input.length, `${start}…${end} of ${input.length}`);
+        }
+      }),
+      { seed: 11, numRuns: 500 },
+    );
+  });
+
+  it("handles very long adverts", () => {
+    const long = "ivory bangle ".repeat(40_000);
+    const prepared = prepareMatchText(long);
+    assert.equal(prepared.wordCount, 80_000);
+    assert.equal(prepared.text, long.trim());
+  });
+});

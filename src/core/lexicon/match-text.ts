@@ -1,0 +1,808 @@
+import { foldLatinDiacritics } from "../text/normalize.ts";
+
+/**
+ * Advert text prepared for matching, with a map back to the original. Sellers write "iv0ry", "p@ngolin",
+ * "i v o r y", "ivoryyy", Cyrillic look-alikes inside Latin words and zero-width joiners to dodge filters; this
+ * undoes those tricks so that one dictionary look-up finds every spelling, while every match still points at
+ * the exact characters the seller wrote.
+ */
+export interface MatchText {
+  /** Lower-case words separated by single spaces, in the same form as `nameKey` gives names. */
+  readonly text: string;
+  readonly words: readonly MatchWord[];
+  /** For each character (UTF-16 unit) of `text`, the UTF-16 offset in the original where it starts… */
+  readonly originalStart: readonly number[];
+  /** …and where it ends. */
+  readonly originalEnd: readonly number[];
+  /** `text` as UTF-16 units: what the lexicon walks. */
+  readonly codes: readonly number[];
+  /** The words again, three numbers each: start and end in `text`, and `WordFlag` bits. */
+  readonly wordData: readonly number[];
+  readonly wordCount: number;
+  /**
+   * Bit c mod 32 is set for each code point c ≥ U+0080 of the original that was not read as a letter or digit
+   * already met: emoji, symbols and punctuation beyond ASCII, and anything read for the first time. The lexicon
+   * looks for emoji only when the first code point of one has its bit set.
+   */
+  readonly symbolMask: number;
+}
+
+export interface MatchWord {
+  /** Offsets in `MatchText.text`. */
+  readonly start: number;
+  readonly end: number;
+  /** Written in a script without spaces between words (Chinese, Japanese, Korean, Thai). */
+  readonly unspaced: boolean;
+  /** The word was rewritten (leetspeak, look-alike letters, spaced or repeated letters). */
+  readonly deobfuscated: boolean;
+}
+
+/** Bits of each word's flags in `MatchText.wordData`. */
+export const WordFlag = {
+  unspaced: 1,
+  deobfuscated: 2,
+  /** Every character is in the Latin script. */
+  latinOnly: 4,
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// What the rules below are, character by character. Each is a property of one normalised code point, computed
+// once with the regular expressions that define it and then read from a table.
+
+const invisible =
+  /[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u2064\u206A-\u206F\uFE00-\uFE0F\uFEFF]/u;
+const letterOrDigit = /[\p{L}\p{N}\p{M}]/u;
+const letter = /\p{L}/u;
+const mark = /\p{M}/u;
+// Korean writes spaces between words (with particles attached), so Hangul is matched word by word, not here.
+// The prolonged sound mark ー and the iteration marks 々 〆 belong to Japanese words though their script is Common.
+const unspacedScript =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\u30FC\uFF70\u3005\u3006]/u;
+const latin = /\p{Script=Latin}/u;
+const cyrillicOrGreek = /[\p{Script=Cyrillic}\p{Script=Greek}]/u;
+// Characters sellers put between the letters of a spaced-out word: "i v o r y", "i.v.o.r.y", "i-v-o-r-y".
+const letterSpacer = /^[\s.\-_*·•/]{1,2}$/u;
+
+// Digits and symbols that stand for letters inside words ("iv0ry", "p@ngolin", "rh1no").
+const leet: ReadonlyMap<string, string> = new Map([
+  ["0", "o"],
+  ["1", "i"],
+  ["3", "e"],
+  ["4", "a"],
+  ["5", "s"],
+  ["7", "t"],
+  ["@", "a"],
+  ["$", "s"],
+  ["!", "i"],
+  ["|", "l"],
+]);
+// Cyrillic and Greek letters that look like Latin ones, used to break up Latin words.
+const lookAlikes: ReadonlyMap<string, string> = new Map([
+  ["а", "a"],
+  ["в", "b"],
+  ["е", "e"],
+  ["ё", "e"],
+  ["к", "k"],
+  ["м", "m"],
+  ["н", "h"],
+  ["о", "o"],
+  ["р", "p"],
+  ["с", "c"],
+  ["т", "t"],
+  ["у", "y"],
+  ["х", "x"],
+  ["і", "i"],
+  ["ї", "i"],
+  ["ј", "j"],
+  ["ѕ", "s"],
+  ["ԁ", "d"],
+  ["ԛ", "q"],
+  ["ԝ", "w"],
+  ["һ", "h"],
+  ["α", "a"],
+  ["β", "b"],
+  ["ε", "e"],
+  ["η", "n"],
+  ["ι", "i"],
+  ["κ", "k"],
+  ["ν", "v"],
+  ["ο", "o"],
+  ["ρ", "p"],
+  ["τ", "t"],
+  ["υ", "u"],
+  ["χ", "x"],
+  ["ϲ", "c"],
+]);
+
+// Properties of one normalised code point, as bits.
+const isWord = 1; // A letter, digit or mark: part of a word.
+const isLetter = 2;
+const isMark = 4;
+const isLatin = 8;
+const isCyrillicOrGreek = 16;
+const isUnspaced = 32;
+const isSpacer = 64;
+const isLeet = 128; // Stands for a letter in leetspeak.
+const isLeetSymbol = 256; // "@", "$", "!", "|": a letter only between two letters or digits.
+const isKnown = 512;
+const isNotLatin = 1024; // So that one OR over a word tells whether all its characters are Latin.
+
+function characterFlags(codePoint: number): number {
+  const character = String.fromCodePoint(codePoint);
+  const word = letterOrDigit.test(character);
+  const isALetter = letter.test(character);
+  const unspaced = unspacedScript.test(character);
+  return (
+    isKnown |
+    (word ? isWord : 0) |
+    (isALetter ? isLetter : 0) |
+    (mark.test(character) ? isMark : 0) |
+    (latin.test(character) ? isLatin : isNotLatin) |
+    (cyrillicOrGreek.test(character) ? isCyrillicOrGreek : 0) |
+    (unspaced ? isUnspaced : 0) |
+    (letterSpacer.test(character) ? isSpacer : 0) |
+    (leet.has(character) ? isLeet | (word ? 0 : isLeetSymbol) : 0)
+  );
+}
+
+// Flags of BMP code points, filled as they are met; astral ones (emoji, rare CJK) in a map.
+const bmpFlags = new Uint16Array(65536);
+const astralFlags = new Map<number, number>();
+for (let codePoint = 0; codePoint < 0x80; codePoint++) bmpFlags[codePoint] = characterFlags(codePoint);
+
+function flagsOf(codePoint: number): number {
+  if (codePoint < 0x10000) {
+    const known = bmpFlags[codePoint] as number;
+    if (known !== 0) return known;
+    const flags = characterFlags(codePoint);
+    bmpFlags[codePoint] = flags;
+    return flags;
+  }
+  let flags = astralFlags.get(codePoint);
+  if (flags === undefined) {
+    flags = characterFlags(codePoint);
+    astralFlags.set(codePoint, flags);
+  }
+  return flags;
+}
+
+/**
+ * What one code point of the original becomes: NFKC, lower case, Latin accents folded, each code point on its
+ * own. Encoded as 1 + the code point when it becomes one code point, −1 when it vanishes (zero-width and other
+ * invisible characters), and −2 − i when it becomes the several code points `expansions[i]` ("ß" → "ss").
+ */
+const bmpNormalised = new Int32Array(65536);
+const astralNormalised = new Map<number, number>();
+const expansions: number[][] = [];
+const vanishes = -1;
+
+function computeNormalised(codePoint: number): number {
+  const character = String.fromCodePoint(codePoint);
+  if (invisible.test(character)) return vanishes;
+  const normalised = [...foldLatinDiacritics(character.normalize("NFKC").toLowerCase())].map(
+    (part) => part.codePointAt(0) as number,
+  );
+  if (normalised.length === 0) return vanishes;
+  if (normalised.length === 1) return (normalised[0] as number) + 1;
+  expansions.push(normalised);
+  return -1 - expansions.length;
+}
+
+function normalisedOf(codePoint: number): number {
+  if (codePoint < 0x10000) {
+    const known = bmpNormalised[codePoint] as number;
+    if (known !== 0) return known;
+    const computed = computeNormalised(codePoint);
+    bmpNormalised[codePoint] = computed;
+    return computed;
+  }
+  let computed = astralNormalised.get(codePoint);
+  if (computed === undefined) {
+    computed = computeNormalised(codePoint);
+    astralNormalised.set(codePoint, computed);
+  }
+  return computed;
+}
+
+// For hashtags: whether one UTF-16 unit of the original is an upper- or lower-case letter.
+const isUpperUnit = 2;
+const isLowerUnit = 4;
+const unitCases = new Uint8Array(65536);
+
+function unitCase(unit: number): number {
+  const known = unitCases[unit] as number;
+  if (known !== 0) return known;
+  const character = String.fromCharCode(unit);
+  const computed =
+    1 | (/\p{Lu}/u.test(character) ? isUpperUnit : 0) | (/\p{Ll}/u.test(character) ? isLowerUnit : 0);
+  unitCases[unit] = computed;
+  return computed;
+}
+
+const asciiValue = new Uint16Array(0x80);
+for (let unit = 0; unit < 0x80; unit++)
+  asciiValue[unit] = String.fromCharCode(unit).toLowerCase().charCodeAt(0);
+
+/**
+ * For the tight loop inside words: for each BMP unit that becomes one BMP code point, that code point and its
+ * flags (shifted left by 16); 0 for units not met yet, surrogates, invisible characters and expansions.
+ */
+const fastEntries = new Int32Array(65536);
+for (let unit = 0; unit < 0x80; unit++) {
+  fastEntries[unit] = (asciiValue[unit] as number) | (flagsOf(asciiValue[unit] as number) << 16);
+}
+
+function learnFastEntry(unit: number, normalised: number): void {
+  // Never a surrogate: a lone one seen once must not make the fast path read half of a pair.
+  if (normalised > 0 && normalised <= 0x10000 && (unit < 0xd800 || unit > 0xdfff)) {
+    fastEntries[unit] = (normalised - 1) | (flagsOf(normalised - 1) << 16);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Where results go: plain arrays of small integers, made for each advert. They live and die in the young
+// generation of the heap; typed arrays would cost a garbage collection of the whole heap every few thousand
+// adverts, as the memory outside the heap they take adds up.
+
+/** The result being written: each unit's code and its original start and end; three numbers a word. */
+let codes: number[] = [];
+let starts: number[] = [];
+let ends: number[] = [];
+let words: number[] = [];
+
+/** Arrays with room for `size` elements: preallocated when small, which spares their growth. */
+function arrayFor(size: number): number[] {
+  return size <= 8192 ? new Array<number>(size) : [];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What happens once a word (a "part": a hashtag can hold several) has been read: rare rewrites and the joining
+// of spaced letters, on the arrays being written.
+
+/** Units written so far, and words recorded. */
+let length = 0;
+let wordCount = 0;
+/** Where the part being finished starts: moved back when letters before it are joined. */
+let partStart = 0;
+/** A chain of single letters with spacers between them ("i v o r y"): its first word and how many. */
+let chainFirst = 0;
+let chainLength = 0;
+
+/**
+ * Ends the part in [start, end): undoes its tricks, then records it as a word or adds it to a chain of single
+ * letters. `tripled` says that three equal characters follow each other somewhere in it. Returns where the text
+ * now ends (undoing tricks and joining letters can shorten it).
+ */
+function finishPart(
+  start: number,
+  end: number,
+  separator: number,
+  firstFlags: number,
+  anyFlags: number,
+  tripled: boolean,
+): number {
+  let flags = firstFlags & isUnspaced ? WordFlag.unspaced : 0;
+  // Only a part of one letter as written (before any rewriting) can join a chain.
+  const singleLetter =
+    (firstFlags & (isLetter | isUnspaced)) === isLetter &&
+    (end - start === 1 || (end - start === 2 && isHighSurrogate(codes[start] as number)));
+  if (
+    ((anyFlags & isLeet) !== 0 && countLetters(start, end) >= 2) ||
+    ((anyFlags & isLatin) !== 0 && (anyFlags & isCyrillicOrGreek) !== 0) ||
+    (tripled && hasRunOfThreeLetters(start, end))
+  ) {
+    length = end;
+    partStart = start;
+    flags |= rewrite(start, end, false);
+    end = rewrittenEnd;
+  } else if (!(anyFlags & isNotLatin)) {
+    flags |= WordFlag.latinOnly;
+  }
+  if (chainLength > 0) {
+    if (singleLetter && separator >= 0 && (flagsOf(separator) & isSpacer) !== 0) {
+      recordWord(start, end, flags);
+      chainLength++;
+      return end;
+    }
+    length = end;
+    partStart = start;
+    flushChain();
+    start = partStart;
+    end = length;
+  }
+  recordWord(start, end, flags);
+  if (singleLetter) {
+    chainFirst = wordCount - 1;
+    chainLength = 1;
+  }
+  return end;
+}
+
+function isHighSurrogate(unit: number): boolean {
+  return unit >= 0xd800 && unit <= 0xdbff;
+}
+
+/** The code point at unit `at` of the text being written (a surrogate pair read as one). */
+function codePointAt(at: number, end: number): number {
+  const unit = codes[at] as number;
+  if (unit >= 0xd800 && unit <= 0xdbff && at + 1 < end) {
+    const low = codes[at + 1] as number;
+    if (low >= 0xdc00 && low <= 0xdfff) return ((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
+  }
+  return unit;
+}
+
+function countLetters(start: number, end: number): number {
+  let letters = 0;
+  for (let at = start; at < end;) {
+    const value = codePointAt(at, end);
+    if (flagsOf(value) & isLetter) letters++;
+    at += value >= 0x10000 ? 2 : 1;
+  }
+  return letters;
+}
+
+function hasRunOfThreeLetters(start: number, end: number): boolean {
+  let previous = -1;
+  let run = 0;
+  for (let at = start; at < end;) {
+    const value = codePointAt(at, end);
+    run = value === previous ? run + 1 : 1;
+    if (run >= 3 && flagsOf(value) & isLetter) return true;
+    previous = value;
+    at += value >= 0x10000 ? 2 : 1;
+  }
+  return false;
+}
+
+function recordWord(start: number, end: number, flags: number): void {
+  const at = 3 * wordCount++;
+  words[at] = start;
+  words[at + 1] = end;
+  words[at + 2] = flags;
+}
+
+const wordStart = (word: number) => words[3 * word] as number;
+const wordEnd = (word: number) => words[3 * word + 1] as number;
+
+/**
+ * Joins three or more single letters written with spaces or dots between them: "i v o r y" → "ivory". They were
+ * recorded as words; here they become one, and whatever follows them (the part being finished, with the space
+ * before it) moves back over the spaces that went.
+ */
+function flushChain(): void {
+  if (chainLength < 3) {
+    chainLength = 0;
+    return;
+  }
+  const last = chainFirst + chainLength - 1;
+  const joinedStart = wordStart(chainFirst);
+  let write = joinedStart;
+  for (let word = chainFirst; word <= last; word++) {
+    for (let at = wordStart(word); at < wordEnd(word); at++) moveUnit(at, write++);
+  }
+  removeUnits(write, wordEnd(last) - write);
+  wordCount = chainFirst;
+  chainLength = 0;
+  const flags = rewrite(joinedStart, write, true);
+  recordWord(joinedStart, rewrittenEnd, flags);
+}
+
+function moveUnit(from: number, to: number): void {
+  codes[to] = codes[from] as number;
+  starts[to] = starts[from] as number;
+  ends[to] = ends[from] as number;
+}
+
+/** Closes a gap of `count` units at `at`, moving everything after it (including the part being read) back. */
+function removeUnits(at: number, count: number): void {
+  if (count === 0) return;
+  for (let from = at + count; from < length; from++) moveUnit(from, from - count);
+  length -= count;
+  if (partStart >= at + count) partStart -= count;
+}
+
+let rewrittenEnd = 0;
+
+/**
+ * Undoes the tricks inside one word in [from, to): leetspeak when it has two letters or more, Cyrillic and Greek
+ * look-alikes when it mixes them with Latin letters, and runs of three or more of one letter. Rare, so it works
+ * on plain arrays. Returns the word's flags (but `unspaced`) and leaves its new end in `rewrittenEnd`.
+ */
+function rewrite(from: number, to: number, joined: boolean): number {
+  const values: number[] = [];
+  const valueStarts: number[] = [];
+  const valueEnds: number[] = [];
+  for (let at = from; at < to;) {
+    const value = codePointAt(at, to);
+    values.push(value);
+    valueStarts.push(starts[at] as number);
+    valueEnds.push(ends[at] as number);
+    at += value >= 0x10000 ? 2 : 1;
+  }
+  let deobfuscated = joined;
+  const letters = values.filter((value) => flagsOf(value) & isLetter).length;
+  if (letters >= 2 && values.some((value) => flagsOf(value) & isLeet)) {
+    mapValues(values, leet);
+    deobfuscated = true;
+  }
+  const hasLatin = values.some((value) => flagsOf(value) & isLatin);
+  if (hasLatin && values.some((value) => flagsOf(value) & isCyrillicOrGreek)) {
+    mapValues(values, lookAlikes);
+    deobfuscated = true;
+  }
+  // Runs of three or more of one letter ("ivoryyy", "pangooolin") shrink to one; doubles are real spelling.
+  let write = from;
+  let latinOnly = true;
+  for (let index = 0; index < values.length; index++) {
+    const value = values[index] as number;
+    const flags = flagsOf(value);
+    let runEnd = index;
+    while (values[runEnd + 1] === value && flags & isLetter) runEnd++;
+    const start = valueStarts[index] as number;
+    let end = valueEnds[index] as number;
+    if (runEnd - index >= 2) {
+      end = valueEnds[runEnd] as number;
+      deobfuscated = true;
+      index = runEnd;
+    }
+    if (!(flags & isLatin)) latinOnly = false;
+    write = writeValue(write, value, start, end);
+  }
+  removeUnits(write, to - write);
+  rewrittenEnd = write;
+  return (deobfuscated ? WordFlag.deobfuscated : 0) | (latinOnly ? WordFlag.latinOnly : 0);
+}
+
+function mapValues(values: number[], map: ReadonlyMap<string, string>): void {
+  for (let index = 0; index < values.length; index++) {
+    const replacement = map.get(String.fromCodePoint(values[index] as number));
+    if (replacement !== undefined) values[index] = replacement.codePointAt(0) as number;
+  }
+}
+
+function writeValue(at: number, value: number, start: number, end: number): number {
+  if (value < 0x10000) {
+    codes[at] = value;
+    starts[at] = start;
+    ends[at] = end;
+    return at + 1;
+  }
+  codes[at] = 0xd800 + ((value - 0x10000) >> 10);
+  starts[at] = start;
+  ends[at] = end;
+  codes[at + 1] = 0xdc00 + ((value - 0x10000) & 0x3ff);
+  starts[at + 1] = start;
+  ends[at + 1] = end;
+  return at + 2;
+}
+
+// The state of the reading, shared by the loop for the common case and the general path (module variables, as
+// both are called once per advert and neither can be re-entered).
+/** The last character that was no part of a word (the part's separator), or −1 after a cut inside a word. */
+let separator = -1;
+let inPart = false;
+let hashtag = false;
+// The part being read: where it starts in the text, its separator, its first character's flags, its tallies.
+let partFrom = 0;
+let partSeparator = -1;
+let firstFlags = 0;
+let anyFlags = 0;
+let tripled = false;
+let previous = -1;
+let beforePrevious = -1;
+/** The flags and original offset of the last character added to the part. */
+let lastFlags = 0;
+let lastStart = 0;
+let previousLatin = false;
+let previousWordish = false;
+// "@", "$", "!" or "|" after a letter or digit: a letter if the next character is one too.
+let pending = -1;
+let pendingStart = 0;
+let pendingEnd = 0;
+let symbolMask = 0;
+
+/**
+ * Prepares an advert for matching in one pass over its UTF-16 code units. Each character is normalised through
+ * a table (ASCII and every BMP character met before) or a per-code-point cache (NFKC, lower case, Latin accents
+ * folded), combining marks after a Latin letter are dropped, and words are cut where the text has a separator or
+ * changes between a spaced and an unspaced script; hashtags are cut at their capitals ("#IvoryForSale"),
+ * leetspeak, look-alike letters and runs of a letter are undone inside words, and runs of single letters with
+ * spacers ("i v o r y") are joined.
+ */
+export function prepareMatchText(original: string): MatchText {
+  const size = original.length;
+  codes = arrayFor(size + 16);
+  starts = arrayFor(size + 16);
+  ends = arrayFor(size + 16);
+  words = arrayFor((size >> 1) + 16);
+  length = 0;
+  wordCount = 0;
+  chainLength = 0;
+  separator = -1;
+  inPart = false;
+  hashtag = false;
+  lastFlags = 0;
+  lastStart = 0;
+  previousLatin = false;
+  previousWordish = false;
+  pending = -1;
+  symbolMask = 0;
+  let at = 0;
+  while (at < size) {
+    if (!hashtag && pending < 0) {
+      at = readCommon(original, at);
+      if (at >= size) break;
+    }
+    at = readOne(original, at);
+  }
+  if (inPart) length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
+  partStart = length;
+  flushChain();
+  codes.length = starts.length = ends.length = length;
+  words.length = 3 * wordCount;
+  return new PreparedText(codes, starts, ends, words, symbolMask);
+}
+
+/**
+ * The common case, in one tight loop: BMP characters met before that stay one character each, outside hashtags
+ * and with no symbol pending. A word goes on while its characters are of the same kind of script (and, in spaced
+ * scripts, are no combining marks, which may need folding onto a Latin letter). Returns where it stopped: at the
+ * end, or at a character for `readOne`.
+ */
+function readCommon(original: string, from: number): number {
+  const size = original.length;
+  const unitCodes = codes;
+  const unitStarts = starts;
+  const unitEnds = ends;
+  let at = from;
+  let len = length;
+  let part = inPart;
+  let any = anyFlags << 16;
+  let thrice = tripled;
+  let last = previous;
+  let beforeLast = beforePrevious;
+  let mask = (lastFlags & isUnspaced ? isWord | isUnspaced : isWord | isUnspaced | isMark) << 16;
+  let want = (isWord | (lastFlags & isUnspaced)) << 16;
+  // A mark right after a Latin character may have to go: the general path decides.
+  if (part && lastFlags & isUnspaced && previousLatin) mask = want = -1;
+  while (at < size) {
+    const unit = original.charCodeAt(at);
+    const entry = fastEntries[unit] as number;
+    if ((entry & (isWord << 16)) !== 0) {
+      if (!part) {
+        const latinBefore =
+          at === from
+            ? previousLatin
+            : ((fastEntries[original.charCodeAt(at - 1)] as number) & (isLatin << 16)) !== 0;
+        if (separator === 0x23 || ((entry & (isMark << 16)) !== 0 && latinBefore)) break;
+        if (len > 0) {
+          unitCodes[len] = 0x20;
+          unitStarts[len] = unitEnds[len - 1] as number;
+          unitEnds[len] = at;
+          len++;
+        }
+        part = true;
+        partFrom = len;
+        partSeparator = separator;
+        firstFlags = entry >> 16;
+        any = 0;
+        thrice = false;
+        last = beforeLast = -1;
+        mask = (entry & (isUnspaced << 16) ? isWord | isUnspaced : isWord | isUnspaced | isMark) << 16;
+        want = entry & ((isWord | isUnspaced) << 16);
+      } else if ((entry & mask) !== want) {
+        break;
+      }
+      const value = entry & 0xffff;
+      if (value === last && value === beforeLast) thrice = true;
+      beforeLast = last;
+      last = value;
+      unitCodes[len] = value;
+      unitStarts[len] = at;
+      unitEnds[len] = ++at;
+      len++;
+      any |= entry;
+      continue;
+    }
+    // A separator, unless it is a symbol that may stand for a letter (or a character not met before).
+    if (entry === 0 || ((entry & (isLeetSymbol << 16)) !== 0 && part)) break;
+    if (part) {
+      len = finishPart(partFrom, len, partSeparator, firstFlags, any >> 16, thrice);
+      part = false;
+    }
+    separator = entry & 0xffff;
+    if (unit >= 0x80) symbolMask |= 1 << (unit & 31);
+    at++;
+  }
+  length = len;
+  inPart = part;
+  anyFlags = any >> 16;
+  tripled = thrice;
+  previous = last;
+  beforePrevious = beforeLast;
+  if (at > from) {
+    const lastEntry = fastEntries[original.charCodeAt(at - 1)] as number;
+    // What the general path needs to know about the last character read here.
+    previousLatin = (lastEntry & (isLatin << 16)) !== 0;
+    previousWordish = part;
+    if (part) {
+      lastFlags = lastEntry >> 16;
+      lastStart = at - 1;
+    }
+  }
+  return at;
+}
+
+/** Everything else, one code point of the original at a time, with every rule spelt out. Returns where it ends. */
+function readOne(original: string, at: number): number {
+  const unit = original.charCodeAt(at);
+  let codePoint = unit;
+  const start = at;
+  at++;
+  if (unit >= 0xd800 && unit <= 0xdbff && at < original.length) {
+    const low = original.charCodeAt(at);
+    if (low >= 0xdc00 && low <= 0xdfff) {
+      codePoint = ((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
+      at++;
+    }
+  }
+  const end = at;
+  if (codePoint >= 0x80) symbolMask |= 1 << (codePoint & 31);
+  const normalised = normalisedOf(codePoint);
+  if (codePoint === unit) learnFastEntry(unit, normalised);
+  if (normalised === vanishes) return end;
+  const expansion = normalised > 0 ? undefined : (expansions[-normalised - 2] as number[]);
+  const count = expansion === undefined ? 1 : expansion.length;
+  for (let index = 0; index < count; index++) {
+    const value = expansion === undefined ? normalised - 1 : (expansion[index] as number);
+    const flags = flagsOf(value);
+    // Combining marks that follow a Latin letter as separate code points are folded onto it.
+    if ((flags & isMark) !== 0 && previousLatin) {
+      previousLatin = (flags & isLatin) !== 0;
+      continue;
+    }
+    previousLatin = (flags & isLatin) !== 0;
+
+    // A pending symbol is a letter when this character is a letter or a digit, else a separator.
+    let round = 1;
+    if (pending >= 0) {
+      if (flags & isWord) {
+        round = 0;
+      } else {
+        if (inPart) {
+          length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
+          inPart = false;
+        }
+        separator = pending;
+        pending = -1;
+      }
+    }
+    if (!(flags & isWord)) {
+      if (flags & isLeetSymbol && previousWordish) {
+        pending = value;
+        pendingStart = start;
+        pendingEnd = end;
+      } else {
+        if (inPart) {
+          length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
+          inPart = false;
+        }
+        separator = value;
+      }
+      previousWordish = false;
+      continue;
+    }
+    for (; round < 2; round++) {
+      const addValue = round === 0 ? pending : value;
+      const addFlags = round === 0 ? flagsOf(pending) : flags;
+      const addStart = round === 0 ? pendingStart : start;
+      const addEnd = round === 0 ? pendingEnd : end;
+      let startsPart = !inPart;
+      if (inPart) {
+        if (((lastFlags ^ addFlags) & isUnspaced) !== 0 && (addFlags & isLetter) !== 0) {
+          // A change between a spaced and an unspaced script is a word boundary: "ivory象牙".
+          length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
+          separator = -1;
+          hashtag = false;
+          startsPart = true;
+        } else if (
+          hashtag &&
+          unitCase(original.charCodeAt(addStart)) & isUpperUnit &&
+          unitCase(original.charCodeAt(lastStart)) & isLowerUnit
+        ) {
+          // "#IvoryForSale" is three words: hashtags are split where the original turns to upper case.
+          length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
+          separator = -1;
+          startsPart = true;
+        }
+      } else {
+        hashtag = separator === 0x23;
+      }
+      if (startsPart) {
+        if (length > 0) {
+          codes[length] = 0x20;
+          starts[length] = ends[length - 1] as number;
+          ends[length] = addStart;
+          length++;
+        }
+        inPart = true;
+        partFrom = length;
+        partSeparator = separator;
+        firstFlags = addFlags;
+        anyFlags = 0;
+        tripled = false;
+        previous = beforePrevious = -1;
+      }
+      length = writeValue(length, addValue, addStart, addEnd);
+      anyFlags |= addFlags;
+      if (addValue === previous && addValue === beforePrevious) tripled = true;
+      beforePrevious = previous;
+      previous = addValue;
+      lastFlags = addFlags;
+      lastStart = addStart;
+    }
+    pending = -1;
+    previousWordish = true;
+  }
+  return end;
+}
+
+/** The string of the UTF-16 units in `codes[from…to)`. */
+export function textOf(codes: readonly number[], from: number, to: number): string {
+  let text = "";
+  for (let at = from; at < to; at += 8192) {
+    text += String.fromCharCode.apply(null, codes.slice(at, Math.min(to, at + 8192)));
+  }
+  return text;
+}
+
+class PreparedText implements MatchText {
+  readonly codes: readonly number[];
+  readonly originalStart: readonly number[];
+  readonly originalEnd: readonly number[];
+  readonly wordData: readonly number[];
+  readonly symbolMask: number;
+  #text: string | undefined;
+  #words: MatchWord[] | undefined;
+
+  constructor(
+    codes: readonly number[],
+    originalStart: readonly number[],
+    originalEnd: readonly number[],
+    wordData: readonly number[],
+    symbolMask: number,
+  ) {
+    this.codes = codes;
+    this.originalStart = originalStart;
+    this.originalEnd = originalEnd;
+    this.wordData = wordData;
+    this.symbolMask = symbolMask;
+  }
+
+  get wordCount(): number {
+    return this.wordData.length / 3;
+  }
+
+  /** Made on first use: the lexicon walks `codes` and needs no string. */
+  get text(): string {
+    return (this.#text ??= textOf(this.codes, 0, this.codes.length));
+  }
+
+  get words(): readonly MatchWord[] {
+    if (this.#words === undefined) {
+      const words: MatchWord[] = [];
+      for (let at = 0; at < this.wordData.length; at += 3) {
+        const flags = this.wordData[at + 2] as number;
+        words.push({
+          start: this.wordData[at] as number,
+          end: this.wordData[at + 1] as number,
+          unspaced: (flags & WordFlag.unspaced) !== 0,
+          deobfuscated: (flags & WordFlag.deobfuscated) !== 0,
+        });
+      }
+      this.#words = words;
+    }
+    return this.#words;
+  }
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// The only place objects are wired: configuration in, commands out.
+import { readFileSync } from "node:fs";
+import { loadConfig } from "./config.ts";
+import { createProgram, runProgram } from "./cli/program.ts";
+import type { CliContext } from "./cli/cli-context.ts";
+import { registerSpeciesCommands } from "./cli/species-command.ts";
+import { registerDetectionCommands } from "./cli/detect-command.ts";
+import { registerListingsCommands } from "./cli/listings-command.ts";
+import { registerServeCommands } from "./cli/serve-command.ts";
+import { registerAdminCommands } from "./cli/admin-command.ts";
+import { registerSourcesCommands } from "./cli/sources-command.ts";
+import { registerEvidenceCommands } from "./cli/evidence-command.ts";
+import { registerTrawlCommands } from "./cli/trawl-command.ts";
+
+const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+
+const context: CliContext = {
+  config: loadConfig(process.env),
+  version: packageJson.version,
+  stdout: process.stdout,
+  stderr: process.stderr,
+  now: () => new Date(),
+};
+
+const program = createProgram(context, [
+  (root) => registerSpeciesCommands(root, context),
+  (root) => registerDetectionCommands(root, context),
+  (root) => registerListingsCommands(root, context),
+  (root) => registerServeCommands(root, context),
+  (root) => registerAdminCommands(root, context),
+  (root) => registerSourcesCommands(root, context),
+  (root) => registerEvidenceCommands(root, context),
+  (root) => registerTrawlCommands(root, context),
+]);
+process.exitCode = await runProgram(program, process.argv.slice(2), context);

@@ -1,0 +1,273 @@
+import { UsageError, WildtrawlError } from "../core/errors.ts";
+import { detect, type Advert, type Detection } from "../core/detect/detect.ts";
+import type { DetectionModel } from "../core/detect/model.ts";
+import type { Lexicon } from "../core/lexicon/lexicon.ts";
+import { productTypes, type ProductType } from "../core/lexicon/vocabulary.ts";
+import type { Appendix } from "../core/species/reference-data.ts";
+import type { JsonObject } from "../storage/records.ts";
+import type { Store } from "../storage/store.ts";
+import type { AccessService, Principal } from "./access.ts";
+
+/** Scores at or above which a listing is held for review or blocked. */
+export interface Thresholds {
+  readonly review: number;
+  readonly block: number;
+}
+
+/** How an organisation (a platform) turns a detection into allow / review / block. */
+export interface ScreeningPolicy {
+  readonly appendices: Readonly<Record<Appendix, Thresholds>>;
+  /** Stricter thresholds for products that are seldom legal (the lower of these and the appendix's wins). */
+  readonly products: Readonly<Partial<Record<ProductType, Thresholds>>>;
+  /** Keep counts of verdicts and taxa (never the listing's text) in the audit log. */
+  readonly keepStatistics: boolean;
+}
+
+export const defaultScreeningPolicy: ScreeningPolicy = Object.freeze({
+  appendices: {
+    I: { review: 0.3, block: 0.75 },
+    II: { review: 0.45, block: 0.85 },
+    III: { review: 0.6, block: 0.95 },
+  },
+  products: {
+    ivory: { review: 0.25, block: 0.7 },
+    horn: { review: 0.25, block: 0.7 },
+    scales: { review: 0.25, block: 0.7 },
+    live: { review: 0.35, block: 0.8 },
+  },
+  keepStatistics: false,
+});
+
+export type ScreeningVerdict = "allow" | "review" | "block";
+
+/** What a listing submitted for screening may say about itself; `text` or `title` must be non-empty. */
+export interface ScreeningListing extends Advert {
+  /** The platform's own reference, echoed in the answer. */
+  readonly id?: string;
+}
+
+export interface ScreenedTaxon {
+  readonly id: string;
+  readonly name: string;
+  readonly rank: string;
+  readonly appendices: readonly Appendix[];
+  readonly listedThrough?: string;
+}
+
+export interface ScreeningResult {
+  readonly id?: string;
+  readonly verdict: ScreeningVerdict;
+  readonly score: number;
+  readonly taxa: readonly ScreenedTaxon[];
+  readonly products: readonly ProductType[];
+  readonly reasons: readonly string[];
+  readonly detectorVersion: string;
+}
+
+export interface ScreeningItemError {
+  readonly id?: string;
+  readonly index: number;
+  readonly error: { readonly code: string; readonly message: string };
+}
+
+export interface ScreeningService {
+  screen(principal: Principal, listing: ScreeningListing): Promise<ScreeningResult>;
+  screenBatch(
+    principal: Principal,
+    listings: readonly ScreeningListing[],
+  ): Promise<{ results: (ScreeningResult | ScreeningItemError)[]; counts: Record<ScreeningVerdict, number> }>;
+  getPolicy(principal: Principal): Promise<ScreeningPolicy>;
+  setPolicy(principal: Principal, policy: ScreeningPolicy): Promise<ScreeningPolicy>;
+}
+
+const appendixOrder: readonly Appendix[] = ["I", "II", "III"];
+
+/** The answer for one detection under a policy. Pure: the same detection and policy give the same verdict. */
+export function decide(detection: Detection, policy: ScreeningPolicy): Omit<ScreeningResult, "id"> {
+  const listed = detection.taxa.filter((taxon) => taxon.listed && taxon.appendices.length > 0);
+  const taxa = listed.map((taxon) => ({
+    id: taxon.id,
+    name: taxon.name,
+    rank: taxon.rank,
+    appendices: taxon.appendices,
+    ...(taxon.listedThrough ? { listedThrough: taxon.listedThrough } : {}),
+  }));
+  const base = {
+    score: detection.score,
+    taxa,
+    products: detection.products,
+    detectorVersion: detection.detectorVersion,
+  };
+  if (listed.length === 0 || detection.verdict === "none") {
+    return { ...base, verdict: "allow", reasons: ["no CITES-listed taxon found", ...detection.reasons] };
+  }
+  let review = 1;
+  let block = 1;
+  let strictest: Appendix = "III";
+  for (const taxon of listed) {
+    for (const appendix of taxon.appendices) {
+      const thresholds = policy.appendices[appendix];
+      review = Math.min(review, thresholds.review);
+      block = Math.min(block, thresholds.block);
+      if (appendixOrder.indexOf(appendix) < appendixOrder.indexOf(strictest)) strictest = appendix;
+    }
+  }
+  const stricterFor: string[] = [];
+  for (const product of detection.products) {
+    const thresholds = policy.products[product];
+    if (!thresholds) continue;
+    if (thresholds.review < review || thresholds.block < block) stricterFor.push(product);
+    review = Math.min(review, thresholds.review);
+    block = Math.min(block, thresholds.block);
+  }
+  const why = `Appendix ${strictest}${stricterFor.length ? ` and ${stricterFor.join(", ")}` : ""}`;
+  const reasons: string[] = [];
+  let verdict: ScreeningVerdict;
+  // A claim of legality or of a substitute material is for a person to weigh: never blocked unseen.
+  const claimed = detection.matches.some(
+    (match) => (match.kind === "claim" || match.kind === "substitute") && match.suppressedBy === undefined,
+  );
+  if (detection.verdict === "offer" && detection.score >= block && !claimed) {
+    verdict = "block";
+    reasons.push(`score ${detection.score} ≥ ${block}, the block threshold for ${why}`);
+  } else if (detection.score >= review) {
+    verdict = "review";
+    reasons.push(
+      detection.verdict === "offer" && detection.score >= block
+        ? `score ${detection.score} ≥ ${block}, but a claim of legality or substitute must be checked by a person`
+        : `score ${detection.score} ≥ ${review}, the review threshold for ${why}`,
+    );
+  } else {
+    verdict = "allow";
+    reasons.push(`score ${detection.score} < ${review}, the review threshold for ${why}`);
+  }
+  return { ...base, verdict, reasons: [...reasons, ...detection.reasons, ...detection.review] };
+}
+
+export function checkPolicy(policy: ScreeningPolicy): ScreeningPolicy {
+  const problems: string[] = [];
+  const check = (what: string, t: Thresholds) => {
+    if (!(t.review >= 0 && t.review <= 1 && t.block >= 0 && t.block <= 1))
+      problems.push(`${what}: thresholds are scores from 0 to 1`);
+    else if (t.review > t.block) problems.push(`${what}: review (${t.review}) is above block (${t.block})`);
+  };
+  for (const appendix of appendixOrder) check(`Appendix ${appendix}`, policy.appendices[appendix]);
+  for (const [product, thresholds] of Object.entries(policy.products)) {
+    if (!(productTypes as readonly string[]).includes(product))
+      problems.push(`unknown product type "${product}"`);
+    else if (thresholds) check(product, thresholds);
+  }
+  if (problems.length > 0) throw new UsageError("policy_invalid", problems.join("; "));
+  return policy;
+}
+
+const policySubject = "screening_policy";
+
+export function createScreeningService(deps: {
+  store: Store;
+  access: AccessService;
+  lexicon: Lexicon;
+  model: DetectionModel;
+  clock: () => Date;
+  /** How long a policy read from the store is trusted (a change in this process is seen at once). */
+  policyCacheMs?: number;
+}): ScreeningService {
+  const { store, access, lexicon, model, clock } = deps;
+  const policyCacheMs = deps.policyCacheMs ?? 10_000;
+  const policies = new Map<number, { policy: ScreeningPolicy; until: number }>();
+
+  // The store has no settings table yet: the current policy is the latest "screening_policy.updated" entry of the
+  // organisation's audit log, which every change writes anyway.
+  const readPolicy = async (organisationId: number): Promise<ScreeningPolicy> => {
+    const now = clock().getTime();
+    const cached = policies.get(organisationId);
+    if (cached && cached.until > now) return cached.policy;
+    let latest: JsonObject | undefined;
+    let afterId = 0;
+    for (;;) {
+      const page = await store.audit.list({
+        afterId,
+        limit: 1000,
+        subjectType: policySubject,
+        subjectId: String(organisationId),
+      });
+      for (const entry of page) if (entry.action === "screening_policy.updated") latest = entry.details;
+      if (page.length < 1000) break;
+      afterId = page[page.length - 1]!.id;
+    }
+    const policy = latest ? (latest as unknown as ScreeningPolicy) : defaultScreeningPolicy;
+    policies.set(organisationId, { policy, until: now + policyCacheMs });
+    return policy;
+  };
+
+  const screenOne = (listing: ScreeningListing, policy: ScreeningPolicy): ScreeningResult => {
+    if (!listing.text?.trim() && !listing.title?.trim())
+      throw new UsageError("listing_empty", "a listing needs a non-empty text or title");
+    const { id, ...advert } = listing;
+    const result = decide(detect(advert, lexicon, { model }), policy);
+    return id === undefined ? result : { id, ...result };
+  };
+
+  const keepStatistics = async (principal: Principal, results: readonly ScreeningResult[]) => {
+    const counts = { allow: 0, review: 0, block: 0 };
+    const taxa: Record<string, number> = {};
+    for (const result of results) {
+      counts[result.verdict]++;
+      for (const taxon of result.taxa) taxa[taxon.name] = (taxa[taxon.name] ?? 0) + 1;
+    }
+    await store.audit.append({
+      organisationId: principal.organisationId,
+      actor: principal.actor,
+      action: "screening.statistics",
+      details: { listings: results.length, ...counts, taxa },
+    });
+  };
+
+  return {
+    async screen(principal, listing) {
+      const policy = await readPolicy(principal.organisationId);
+      const result = screenOne(listing, policy);
+      if (policy.keepStatistics) await keepStatistics(principal, [result]);
+      return result;
+    },
+
+    async screenBatch(principal, listings) {
+      const policy = await readPolicy(principal.organisationId);
+      const counts = { allow: 0, review: 0, block: 0 };
+      const screened: ScreeningResult[] = [];
+      const results = listings.map((listing, index): ScreeningResult | ScreeningItemError => {
+        try {
+          const result = screenOne(listing, policy);
+          counts[result.verdict]++;
+          screened.push(result);
+          return result;
+        } catch (error) {
+          if (!(error instanceof WildtrawlError)) throw error;
+          return {
+            ...(listing.id === undefined ? {} : { id: listing.id }),
+            index,
+            error: { code: error.code, message: error.message },
+          };
+        }
+      });
+      if (policy.keepStatistics) await keepStatistics(principal, screened);
+      return { results, counts };
+    },
+
+    getPolicy: (principal) => readPolicy(principal.organisationId),
+
+    async setPolicy(principal, policy) {
+      checkPolicy(policy);
+      await access.audit({
+        organisationId: principal.organisationId,
+        actor: principal.actor,
+        action: "screening_policy.updated",
+        subjectType: policySubject,
+        subjectId: principal.organisationId,
+        details: policy as unknown as JsonObject,
+      });
+      policies.set(principal.organisationId, { policy, until: clock().getTime() + policyCacheMs });
+      return policy;
+    },
+  };
+}

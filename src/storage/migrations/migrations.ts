@@ -1,0 +1,55 @@
+import { createHash } from "node:crypto";
+import { StorageUnusableError } from "../storage-errors.ts";
+import { initial } from "./0001-initial.ts";
+
+/**
+ * One schema change, written for both databases side by side so they cannot drift apart. Rules (docs/storage.md):
+ * a migration is never edited once released (its checksum is recorded and checked at every open); a change is a
+ * new migration with the next version; each runs in one transaction with its bookkeeping row.
+ */
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly sqlite: string;
+  readonly postgres: string;
+}
+
+export const migrations: readonly Migration[] = [initial];
+
+export function migrationChecksum(migration: Migration, dialect: "sqlite" | "postgres"): string {
+  return createHash("sha256").update(migration[dialect]).digest("hex");
+}
+
+export interface AppliedMigration {
+  readonly version: number;
+  readonly checksum: string;
+}
+
+/**
+ * Which migrations still have to run. Refuses a database migrated by a newer wildtrawl (it would not understand the
+ * data) and one whose applied migrations were edited afterwards (the schema is not what the code expects).
+ */
+export function pendingMigrations(
+  applied: readonly AppliedMigration[],
+  dialect: "sqlite" | "postgres",
+  where: string,
+): Migration[] {
+  const known = new Map(migrations.map((m) => [m.version, m]));
+  for (const row of applied) {
+    const migration = known.get(row.version);
+    if (migration === undefined) {
+      throw new StorageUnusableError(
+        "database_too_new",
+        `${where} was migrated by a newer wildtrawl (schema version ${row.version}); upgrade wildtrawl to open it`,
+      );
+    }
+    if (migrationChecksum(migration, dialect) !== row.checksum) {
+      throw new StorageUnusableError(
+        "migration_modified",
+        `${where}: migration ${row.version} (${migration.name}) differs from the one applied to this database`,
+      );
+    }
+  }
+  const done = new Set(applied.map((row) => row.version));
+  return migrations.filter((m) => !done.has(m.version));
+}

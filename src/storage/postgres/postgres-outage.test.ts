@@ -1,0 +1,215 @@
+/**
+ * RELIABILITY R7: PostgreSQL stops without warning (immediate mode, as in a crash) and comes back, several times,
+ * under a write load and a running worker. Nothing acknowledged is lost, nothing is applied twice, the worker
+ * neither dies nor spins, and everything resumes on its own.
+ *
+ * It runs its own throwaway cluster (initdb on a free port), so stopping it disturbs no one else's tests.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { chownSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir, userInfo } from "node:os";
+import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { after, before, describe, it } from "node:test";
+import { runWorker, type WorkerEvent } from "../../jobs/worker.ts";
+import { openStore } from "../open-store.ts";
+import { StorageUnavailableError } from "../storage-errors.ts";
+import type { Store } from "../store.ts";
+import { postgresSkipReason } from "../testing/test-databases.ts";
+
+const binaries = [
+  "/usr/lib/postgresql/15/bin",
+  "/usr/lib/postgresql/16/bin",
+  "/usr/lib/postgresql/17/bin",
+].find((dir) => existsSync(path.join(dir, "initdb")));
+const isRoot = userInfo().uid === 0;
+
+function skipReason(): string | false {
+  const postgres = postgresSkipReason();
+  if (postgres) return postgres;
+  if (binaries === undefined)
+    return "PostgreSQL server binaries (initdb, pg_ctl) are not installed: skipping the outage test";
+  if (isRoot && spawnSync("id", ["postgres"]).status !== 0)
+    return "no postgres user to run a throwaway cluster as";
+  return false;
+}
+
+// runuser lives in the system binaries, which a minimal PATH (such as CI's) may leave out.
+const runuser =
+  ["/usr/sbin/runuser", "/sbin/runuser"].find((candidate) => existsSync(candidate)) ?? "runuser";
+
+/** Runs a server binary as the postgres user (initdb refuses to run as root). */
+function asPostgres(binary: string, args: string[]) {
+  const command = path.join(binaries!, binary);
+  return isRoot
+    ? execFileSync(runuser, ["-u", "postgres", "--", command, ...args], { stdio: "pipe" })
+    : execFileSync(command, args, { stdio: "pipe" });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe("PostgreSQL outage (R7)", { skip: skipReason() }, () => {
+  let dir: string;
+  let dataDir: string;
+  let port: number;
+  const start = () =>
+    asPostgres("pg_ctl", [
+      "-D",
+      dataDir,
+      "-l",
+      path.join(dir, "server.log"),
+      "-o",
+      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`,
+      "-w",
+      "start",
+    ]);
+  const stop = (mode: "immediate" | "fast") =>
+    asPostgres("pg_ctl", ["-D", dataDir, "-m", mode, "-w", "stop"]);
+
+  before(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), "wildtrawl-pg-"));
+    dataDir = path.join(dir, "data");
+    if (isRoot) {
+      const { uid, gid } = {
+        uid: Number(execFileSync("id", ["-u", "postgres"])),
+        gid: Number(execFileSync("id", ["-g", "postgres"])),
+      };
+      chownSync(dir, uid, gid);
+    }
+    port = await freePort();
+    asPostgres("initdb", ["-D", dataDir, "-U", "postgres", "-A", "trust", "--no-sync"]);
+    start();
+  });
+
+  after(() => {
+    try {
+      stop("fast");
+    } catch {
+      // Already stopped.
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("loses no acknowledged write, duplicates nothing, and resumes by itself after crashes", async () => {
+    const url = `postgres://postgres@127.0.0.1:${port}/postgres?schema=outage`;
+    const store: Store = await openStore(url, { connectRetryMs: 300, poolSize: 4 });
+    const org = await store.organisations.create({ slug: "outage", name: "Outage" }, "system:test");
+    const source = await store.sources.upsert({ organisationId: org.id, slug: "market", name: "Market" });
+    const jobIds = (
+      await store.jobs.enqueueMany(
+        Array.from({ length: 60 }, (_, i) => ({ queue: "work", payload: i, maxAttempts: 100 })),
+      )
+    ).map((r) => r.job.id);
+
+    // A worker that commits one audit entry per job, with the job: its effects must be applied exactly once.
+    const stopWorker = new AbortController();
+    const events: WorkerEvent[] = [];
+    const worker = runWorker({
+      store,
+      signal: stopWorker.signal,
+      leaseMs: 1500,
+      pollIntervalMs: 20,
+      reclaimIntervalMs: 200,
+      retry: { baseDelayMs: 10, maxDelayMs: 100 },
+      onEvent: (event) => events.push(event),
+      handlers: {
+        work: async (job, context) => {
+          await sleep(30);
+          await context.commit(async (tx) => {
+            await tx.audit.append({
+              actor: "worker",
+              action: "test.effect",
+              subjectType: "job",
+              subjectId: job.id,
+            });
+          });
+        },
+      },
+    });
+
+    // A writer that retries each write until it is acknowledged, as any caller of the store should.
+    const acknowledged: string[] = [];
+    let unavailable = 0;
+    let writing = true;
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        const key = `listing-${i}`;
+        for (;;) {
+          try {
+            await store.listings.ingest([
+              {
+                sourceId: source.id,
+                listingKey: key,
+                observedAt: new Date(),
+                url: `https://m.example/${i}`,
+                text: `item ${i}`,
+              },
+            ]);
+            acknowledged.push(key);
+            break;
+          } catch (error) {
+            assert.ok(error instanceof StorageUnavailableError, `unexpected ${String(error)}`);
+            unavailable += 1;
+            await sleep(50);
+          }
+        }
+      }
+    })();
+
+    try {
+      for (let cycle = 0; cycle < 3; cycle++) {
+        await sleep(300 + Math.random() * 500);
+        stop("immediate");
+        await sleep(200 + Math.random() * 1500);
+        start();
+      }
+      await sleep(500);
+    } finally {
+      writing = false;
+      await writer.catch(() => {});
+    }
+    try {
+      for (let waited = 0; ; waited += 50) {
+        const counts = await store.jobs.counts("work");
+        if (counts.pending + counts.leased === 0) break;
+        assert.ok(waited < 60_000, "the worker did not resume after the database came back");
+        await sleep(50);
+      }
+    } finally {
+      stopWorker.abort();
+      await worker.catch(() => {});
+    }
+    await writer;
+
+    assert.ok(unavailable > 0, "the writes really met the outage");
+    assert.ok(
+      events.some((e) => e.type === "storage_unavailable"),
+      "the worker paused during the outage",
+    );
+    for (const key of acknowledged) {
+      const listing = await store.listings.getByKey(source.id, key);
+      assert.ok(listing, `acknowledged ${key} was lost`);
+      assert.equal(listing.version, 1);
+    }
+    const effects = new Map<string, number>();
+    for (const entry of await store.audit.list({ subjectType: "job", limit: 10_000 })) {
+      effects.set(entry.subjectId!, (effects.get(entry.subjectId!) ?? 0) + 1);
+    }
+    assert.deepEqual(
+      jobIds.filter((id) => effects.get(String(id)) !== 1),
+      [],
+      "jobs whose effect was lost or doubled",
+    );
+    assert.deepEqual(await store.jobs.counts("work"), { pending: 0, leased: 0, done: 60, failed: 0 });
+    await store.close();
+  });
+});

@@ -1,0 +1,159 @@
+/**
+ * Search tokens, computed here rather than by each database, so that SQLite (FTS5) and PostgreSQL (tsvector) index
+ * and match exactly the same tokens:
+ * - text is NFKC-normalised and lower-cased;
+ * - accents are folded on Latin letters only ("ngà" matches "nga", "é" matches "e"): folding marks in Thai or
+ *   Devanagari would change the letters themselves;
+ * - scripts written without spaces (Han, kana, Hangul, Thai, Lao, Khmer, Myanmar) are indexed as overlapping pairs
+ *   of characters, so "象牙" is found inside "出售象牙手镯" (the classic CJK bigram approach).
+ */
+
+const wordPattern = /[\p{L}\p{N}\p{M}]+/gu;
+const unspacedScript =
+  /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+const latinLetter = /\p{Script=Latin}/u;
+const combiningMark = /\p{M}/u;
+/** Letters with no decomposition that people type without their stroke. */
+const strokeFolds: Readonly<Record<string, string>> = { đ: "d", ł: "l", ø: "o", ħ: "h" };
+/** Longer "words" are base64, hashes or junk; PostgreSQL also caps a lexeme at 2 KB. */
+const maxTokenLength = 64;
+/** PostgreSQL keeps positions up to 16,383; later ones are clamped there on both backends. */
+const maxPosition = 16383;
+
+function foldLatin(word: string): string {
+  let out = "";
+  let previousIsLatin = false;
+  for (const char of word.normalize("NFD")) {
+    if (combiningMark.test(char)) {
+      if (!previousIsLatin) out += char;
+      continue;
+    }
+    previousIsLatin = latinLetter.test(char);
+    out += strokeFolds[char] ?? char;
+  }
+  return out.normalize("NFC");
+}
+
+/** One word's tokens: the folded word, or for unspaced scripts its character pairs (a lone character stays one). */
+function wordTokens(word: string): string[] {
+  const tokens: string[] = [];
+  let run = "";
+  let runIsUnspaced = false;
+  const flush = () => {
+    if (run === "") return;
+    if (runIsUnspaced) {
+      const chars = Array.from(run);
+      if (chars.length === 1) tokens.push(run);
+      for (let i = 0; i + 1 < chars.length; i++) tokens.push(chars[i]! + chars[i + 1]!);
+    } else {
+      const folded = foldLatin(run);
+      if (folded.length <= maxTokenLength) tokens.push(folded);
+    }
+    run = "";
+  };
+  for (const char of word) {
+    // Marks belong to the character before them: they never start a run of their own.
+    const unspaced: boolean = combiningMark.test(char) ? runIsUnspaced : unspacedScript.test(char);
+    if (run !== "" && unspaced !== runIsUnspaced) flush();
+    runIsUnspaced = unspaced;
+    run += char;
+  }
+  flush();
+  return tokens;
+}
+
+/** Most advert text is plain ASCII: its words need none of the folding above, which costs far more than a scan. */
+const asciiWord = /^[a-z0-9]+$/;
+const asciiText = /^[\x00-\x7f]*$/;
+const asciiSeparators = /[^a-z0-9]+/;
+
+/** The tokens of a text, in order. */
+export function tokenize(text: string): string[] {
+  const tokens: string[] = [];
+  if (asciiText.test(text)) {
+    for (const word of text.toLowerCase().split(asciiSeparators)) {
+      if (word !== "" && word.length <= maxTokenLength) tokens.push(word);
+    }
+    return tokens;
+  }
+  for (const match of text.normalize("NFKC").toLowerCase().matchAll(wordPattern)) {
+    const word = match[0];
+    if (asciiWord.test(word)) {
+      if (word.length <= maxTokenLength) tokens.push(word);
+    } else {
+      for (const token of wordTokens(word)) tokens.push(token);
+    }
+  }
+  return tokens;
+}
+
+/** What FTS5 indexes (with its `ascii` tokenizer, which splits on the spaces and keeps every other character). */
+export function searchDocument(parts: readonly (string | null | undefined)[]): string {
+  return tokenize(parts.filter((part) => part).join("\n")).join(" ");
+}
+
+/** A PostgreSQL tsvector literal with the same tokens and positions as `searchDocument`. */
+export function tsvectorLiteral(parts: readonly (string | null | undefined)[]): string {
+  const positions = new Map<string, number[]>();
+  tokenize(parts.filter((part) => part).join("\n")).forEach((token, index) => {
+    const list = positions.get(token);
+    const position = Math.min(index + 1, maxPosition);
+    if (list === undefined) positions.set(token, [position]);
+    else if (list[list.length - 1] !== position) list.push(position);
+  });
+  return Array.from(positions, ([token, list]) => `${quoteLexeme(token)}:${list.join(",")}`).join(" ");
+}
+
+function quoteLexeme(token: string): string {
+  return `'${token.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
+/** A parsed query: every group must match; a group is a phrase of consecutive tokens. */
+export interface SearchQuery {
+  readonly groups: readonly { readonly tokens: readonly string[]; readonly prefix: boolean }[];
+}
+
+/**
+ * Parses what a person types: words (all must match), "quoted phrases", and a trailing * for a prefix ("ivor*").
+ * Anything else is ignored rather than refused, so no input can produce a database syntax error.
+ */
+export function parseSearchQuery(query: string): SearchQuery {
+  const groups: { tokens: string[]; prefix: boolean }[] = [];
+  for (const match of query.matchAll(/"([^"]*)"(\*?)|([^\s"]+)/g)) {
+    const phrase = match[1];
+    const text = phrase ?? match[3] ?? "";
+    const tokens = tokenize(text);
+    if (tokens.length === 0) continue;
+    const starred = phrase !== undefined ? match[2] === "*" : text.endsWith("*");
+    if (phrase === undefined && tokens.length > 1 && !unspacedScript.test(text)) {
+      // "t-shirt" or "ivory/bone": separate words, each required, as the index has them.
+      tokens.forEach((token, i) =>
+        groups.push({ tokens: [token], prefix: starred && i === tokens.length - 1 }),
+      );
+      continue;
+    }
+    // A lone character of an unspaced script is only indexed inside pairs: find it as a pair's first half.
+    const loneUnspaced =
+      tokens.length === 1 && Array.from(tokens[0]!).length === 1 && unspacedScript.test(tokens[0]!);
+    groups.push({ tokens, prefix: starred || loneUnspaced });
+  }
+  return { groups };
+}
+
+/** The FTS5 MATCH expression: each token double-quoted, so nothing the user types is FTS5 syntax. */
+export function toFts5Match(query: SearchQuery): string {
+  return query.groups.map((group) => `"${group.tokens.join(" ")}"${group.prefix ? " *" : ""}`).join(" AND ");
+}
+
+/** The PostgreSQL tsquery literal: phrases joined with <->, groups with &. */
+export function toTsquery(query: SearchQuery): string {
+  return query.groups
+    .map((group) => {
+      const last = group.tokens.length - 1;
+      const phrase = group.tokens
+        .map((token, i) => `${quoteLexeme(token)}${group.prefix && i === last ? ":*" : ""}`)
+        .join(" <-> ");
+      return `(${phrase})`;
+    })
+    .join(" & ");
+}

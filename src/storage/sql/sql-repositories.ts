@@ -1,0 +1,33 @@
+import type { StoreRepositories } from "../store.ts";
+import { SqlApiKeyRepository, SqlOrganisationRepository, SqlUserRepository } from "./access-repositories.ts";
+import { SqlAuditRepository } from "./audit-repository.ts";
+import { SqlEvidenceRepository } from "./evidence-repository.ts";
+import { SqlJobQueue, type JobDialect } from "./job-queue.ts";
+import { SqlListingRepository, type ListingDialect } from "./listing-repository.ts";
+import { SqlReviewRepository } from "./review-repository.ts";
+import type { SqlContext } from "./sql-context.ts";
+import type { SqlExecutor } from "./sql-executor.ts";
+import { SqlPageRepository, SqlSourceRepository } from "./source-repositories.ts";
+import { SqlTakedownRepository } from "./takedown-repository.ts";
+
+export interface SqlDialectParts extends SqlContext {
+  readonly listings: ListingDialect;
+  readonly jobs: JobDialect;
+}
+
+/** Every repository bound to one executor: the store's own, or a transaction's. */
+export function sqlRepositories(db: SqlExecutor, parts: SqlDialectParts): StoreRepositories {
+  return {
+    organisations: new SqlOrganisationRepository(db, parts),
+    users: new SqlUserRepository(db, parts),
+    apiKeys: new SqlApiKeyRepository(db, parts),
+    sources: new SqlSourceRepository(db, parts),
+    pages: new SqlPageRepository(db),
+    listings: new SqlListingRepository(db, parts, parts.listings),
+    reviews: new SqlReviewRepository(db, parts),
+    evidence: new SqlEvidenceRepository(db, parts),
+    takedowns: new SqlTakedownRepository(db, parts),
+    audit: new SqlAuditRepository(db, parts.lock, parts.clock),
+    jobs: new SqlJobQueue(db, parts.jobs),
+  };
+}

@@ -1,0 +1,227 @@
+import type {
+  ApiKey,
+  AuditEntry,
+  Capture,
+  ClaimedJob,
+  CreatedApiKey,
+  CustodyEntry,
+  Detection,
+  DetectionInput,
+  EnqueueResult,
+  IngestResult,
+  Job,
+  JobCounts,
+  JobFailure,
+  JobLease,
+  JsonObject,
+  Listing,
+  ListingObservation,
+  ListingPage,
+  ListingSearch,
+  ListingVersion,
+  NewApiKey,
+  NewAuditEntry,
+  NewCapture,
+  NewCustodyEntry,
+  NewJob,
+  NewOrganisation,
+  NewPage,
+  NewReview,
+  NewTakedownNotice,
+  NewUser,
+  Organisation,
+  Page,
+  Review,
+  Source,
+  SourceInput,
+  TakedownEvent,
+  TakedownNotice,
+  TakedownState,
+  TrawlRun,
+  TrawlRunState,
+  User,
+} from "./records.ts";
+
+/**
+ * The one storage interface. Two implementations (sqlite/, postgres/) pass the same contract (store.contract.ts).
+ * It is grouped by area so that later areas (cases, entities, requests, declarations, submissions) join as new
+ * repositories and new migrations, without touching the ones here.
+ *
+ * Writes that matter to evidence, cases or access append to the audit log in the same transaction; they take the
+ * acting party as `actor` ("user:12", "api-key:3", "system:trawler").
+ */
+export interface Store extends StoreRepositories {
+  readonly dialect: "sqlite" | "postgres";
+  /**
+   * Runs `work` in one transaction: everything it writes through `tx` commits together or not at all. Use `tx`,
+   * never the outer store, inside `work`. Keep it short: on SQLite it holds the database's write lock.
+   */
+  transaction<T>(work: (tx: StoreRepositories) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface StoreRepositories {
+  readonly organisations: OrganisationRepository;
+  readonly users: UserRepository;
+  readonly apiKeys: ApiKeyRepository;
+  readonly sources: SourceRepository;
+  readonly pages: PageRepository;
+  readonly listings: ListingRepository;
+  readonly reviews: ReviewRepository;
+  readonly evidence: EvidenceRepository;
+  readonly takedowns: TakedownRepository;
+  readonly audit: AuditRepository;
+  readonly jobs: JobQueue;
+}
+
+export interface OrganisationRepository {
+  create(organisation: NewOrganisation, actor: string): Promise<Organisation>;
+  get(id: number): Promise<Organisation | null>;
+  getBySlug(slug: string): Promise<Organisation | null>;
+  list(): Promise<Organisation[]>;
+}
+
+export interface UserRepository {
+  /** Refuses a second user with the same email (`ConflictError` "user_exists"). */
+  create(user: NewUser, actor: string): Promise<User>;
+  get(id: number): Promise<User | null>;
+  getByEmail(email: string): Promise<User | null>;
+  disable(id: number, actor: string): Promise<User>;
+}
+
+export interface ApiKeyRepository {
+  /** Makes a new random secret; only its hash is stored. */
+  create(key: NewApiKey, actor: string): Promise<CreatedApiKey>;
+  /** The key a secret belongs to, if it exists and is not revoked; records when it was used. */
+  authenticate(secret: string): Promise<ApiKey | null>;
+  revoke(id: number, actor: string): Promise<ApiKey>;
+  listForOrganisation(organisationId: number): Promise<ApiKey[]>;
+}
+
+export interface SourceRepository {
+  /** Creates the source, or updates the one with the same organisation and slug. */
+  upsert(source: SourceInput): Promise<Source>;
+  get(id: number): Promise<Source | null>;
+  list(organisationId?: number): Promise<Source[]>;
+  startRun(sourceId: number): Promise<TrawlRun>;
+  finishRun(
+    runId: number,
+    outcome: { state: Exclude<TrawlRunState, "running">; stats?: JsonObject; error?: string | null },
+  ): Promise<TrawlRun>;
+  getRun(runId: number): Promise<TrawlRun | null>;
+}
+
+export interface PageRepository {
+  /** Idempotent: recording the same WARC location again returns the page already recorded. */
+  record(page: NewPage): Promise<Page>;
+  get(id: number): Promise<Page | null>;
+}
+
+export interface ListingRepository {
+  /**
+   * Records sightings in one transaction, in order: new listings, changed versions, reappearances, and detections.
+   * Replaying the same batch changes nothing but `lastSeenAt`.
+   */
+  ingest(observations: readonly ListingObservation[]): Promise<IngestResult[]>;
+  /** Records detections made after ingestion. One whose content hash is no longer current is kept but not shown. */
+  recordDetections(
+    detections: readonly { listingId: number; contentHash: string; detection: DetectionInput }[],
+  ): Promise<number>;
+  /** Marks listings as gone from their platform (a version with `removed: true`); already removed ones are kept. */
+  markRemoved(listingIds: readonly number[], observedAt: Date): Promise<number>;
+  get(id: number): Promise<Listing | null>;
+  getByKey(sourceId: number, listingKey: string): Promise<Listing | null>;
+  history(listingId: number): Promise<ListingVersion[]>;
+  detections(listingId: number): Promise<Detection[]>;
+  search(search: ListingSearch): Promise<ListingPage>;
+}
+
+export interface ReviewRepository {
+  record(review: NewReview, actor: string): Promise<Review>;
+  listForListing(listingId: number): Promise<Review[]>;
+}
+
+export interface EvidenceRepository {
+  /**
+   * Stores a capture and its first custody entry ("capture"). Idempotent on (listing, sha256): recording the same
+   * capture again returns the first with `created: false` and writes nothing.
+   */
+  recordCapture(capture: NewCapture, actor: string): Promise<{ capture: Capture; created: boolean }>;
+  getCapture(id: number): Promise<Capture | null>;
+  listCaptures(listingId: number): Promise<Capture[]>;
+  appendCustody(entry: NewCustodyEntry): Promise<CustodyEntry>;
+  /** The custody entries of one capture, oldest first. */
+  custodyOf(captureId: number): Promise<CustodyEntry[]>;
+  /** The whole custody chain in order, a page at a time, for verification and anchoring. */
+  custodyLog(options?: { afterId?: number; limit?: number }): Promise<CustodyEntry[]>;
+}
+
+export interface TakedownRepository {
+  /** Idempotent on (organisation, idempotencyKey): the same key returns the first notice with `created: false`. */
+  create(notice: NewTakedownNotice, actor: string): Promise<{ notice: TakedownNotice; created: boolean }>;
+  /**
+   * Moves a notice from `from` to `to`. Refused (`ConflictError`) if it is no longer in `from` (someone else moved
+   * it) or if the move is not in `takedownTransitions`.
+   */
+  transition(
+    id: number,
+    move: { from: TakedownState; to: TakedownState; note?: string | null },
+    actor: string,
+  ): Promise<TakedownNotice>;
+  get(id: number): Promise<TakedownNotice | null>;
+  events(noticeId: number): Promise<TakedownEvent[]>;
+  listForListing(listingId: number): Promise<TakedownNotice[]>;
+}
+
+export interface AuditRepository {
+  append(entry: NewAuditEntry): Promise<AuditEntry>;
+  /** The chain in order, a page at a time. */
+  list(options?: {
+    afterId?: number;
+    limit?: number;
+    subjectType?: string;
+    subjectId?: string;
+  }): Promise<AuditEntry[]>;
+}
+
+/**
+ * A job queue in the same database. A job is `pending` until a worker claims it (`leased`, with a lease that
+ * expires), then `done`, or back to `pending` to retry, or `failed` (the dead letter) after its last attempt.
+ * Rows are never deleted, so enqueued = done + failed + pending + leased.
+ */
+export interface JobQueue {
+  enqueue(job: NewJob): Promise<EnqueueResult>;
+  enqueueMany(jobs: readonly NewJob[]): Promise<EnqueueResult[]>;
+  /** Leases up to `limit` ready jobs (highest priority, then oldest) to `workerId` for `leaseMs`. */
+  claim(options: {
+    queues: readonly string[];
+    workerId: string;
+    leaseMs: number;
+    limit?: number;
+  }): Promise<ClaimedJob[]>;
+  /** Extends a lease. Throws `LeaseLostError` if the lease is no longer held (it expired and was reclaimed). */
+  heartbeat(lease: JobLease, leaseMs: number): Promise<void>;
+  /** Marks the job done. Call it in the transaction that commits the job's results; throws `LeaseLostError`. */
+  complete(lease: JobLease): Promise<void>;
+  /**
+   * Records a failed attempt: back to `pending` after `retryDelayMs`, or `failed` when attempts are used up or
+   * `permanent` is set. Returns the new state. Throws `LeaseLostError`.
+   */
+  fail(
+    lease: JobLease,
+    failure: JobFailure,
+    options: { retryDelayMs: number; permanent?: boolean },
+  ): Promise<"pending" | "failed">;
+  /** Gives the job back untouched (the attempt does not count), e.g. on shutdown. */
+  release(lease: JobLease): Promise<void>;
+  /**
+   * Returns jobs whose lease expired to `pending` (their attempt counts: a job that kills its worker every time
+   * ends up `failed` with "lease_expired"). Returns how many were reclaimed.
+   */
+  reclaimExpired(): Promise<number>;
+  /** Puts failed jobs back to `pending` with fresh attempts; returns how many. */
+  requeueFailed(options?: { queue?: string; ids?: readonly number[] }): Promise<number>;
+  get(id: number): Promise<Job | null>;
+  counts(queue?: string): Promise<JobCounts>;
+  list(options: { queue?: string; state?: Job["state"]; limit?: number; afterId?: number }): Promise<Job[]>;
+}

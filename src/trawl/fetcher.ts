@@ -1,0 +1,517 @@
+import http from "node:http";
+import https from "node:https";
+import { parseCidr } from "./address-policy.ts";
+import { decodeBody, isTextual, parseContentType, type DecodedText } from "./charset.ts";
+import { systemResolver, vetDestination, type DestinationPolicy, type Resolver } from "./destination.ts";
+import {
+  FetchAbortedError,
+  FetchRefusedError,
+  RetryLaterError,
+  TransientStatusError,
+  WarcWriteError,
+} from "./fetch-errors.ts";
+import { HostScheduler, type SlotOutcome } from "./host-scheduler.ts";
+import { runExchange, type ExchangeResponse, type RawCapture } from "./http-exchange.ts";
+import { backoffDelayMs, parseRetryAfterMs, transientStatuses } from "./retry-policy.ts";
+import { RobotsCache } from "./robots-cache.ts";
+import type { WarcLocation, WarcWriter } from "./warc-writer.ts";
+
+/** The only HTTP client of the project: `type Fetch` is the slice a trawler or an evidence capture depends on. */
+export type Fetch = (url: URL, init?: FetchInit) => Promise<FetchResult>;
+
+export interface FetchInit {
+  readonly signal?: AbortSignal;
+  /** Extra request headers (Accept-Language, Referer…). Host, Connection and Accept-Encoding stay ours. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Raises or lowers the decompressed body cap for this request (an image for evidence, say). */
+  readonly maxBodyBytes?: number;
+}
+
+export interface RedirectHop {
+  readonly url: string;
+  readonly status: number;
+  readonly location: string;
+  /** The redirect response's WARC record, when WARC writing is on. */
+  readonly warc: WarcLocation | undefined;
+}
+
+export interface FetchTimings {
+  /** Waiting for the host's rate limit and concurrency slot, over all hops and attempts. */
+  readonly queuedMs: number;
+  /** Of the final attempt: TCP (and TLS) connection, 0 on a kept-alive socket. */
+  readonly connectMs: number;
+  /** Of the final attempt: from its start to the response headers. */
+  readonly ttfbMs: number;
+  /** Of the final attempt: reading the body. */
+  readonly downloadMs: number;
+  /** The whole fetch: robots.txt, queues, redirects, retries and backoff included. */
+  readonly totalMs: number;
+}
+
+export interface FetchResult {
+  readonly requestedUrl: string;
+  readonly finalUrl: string;
+  readonly redirects: readonly RedirectHop[];
+  readonly status: number;
+  readonly statusText: string;
+  readonly httpVersion: string;
+  /** Lower-case names; repeated headers joined with ", " (Set-Cookie with newlines). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** Lower-case `type/subtype` from Content-Type. */
+  readonly mimeType: string | undefined;
+  /**
+   * The body bytes with the content coding (gzip, br…) removed and no character decoding applied. The bytes
+   * exactly as transferred are in the WARC response record.
+   */
+  readonly body: Uint8Array;
+  /** SHA-256 (hex) of `body`, computed while it streamed in. */
+  readonly bodySha256: string;
+  /** Set when the body could not be fully decompressed; `body` then holds what could. */
+  readonly contentDecodingError: string | undefined;
+  /** The text, for textual media types: charset found by BOM, header, `<meta>`, or a default, and any problems. */
+  readonly decoded: DecodedText | undefined;
+  readonly remoteAddress: string;
+  /** Attempts over all hops, robots.txt excluded. */
+  readonly attempts: number;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly timings: FetchTimings;
+  /** The final response record, when WARC writing is on. */
+  readonly warc: WarcLocation | undefined;
+  /** Body bytes on the wire (after de-chunking, before decompression). */
+  readonly wireBytes: number;
+}
+
+export interface FetcherOptions {
+  /** Sent as User-Agent; its first product token is matched against robots.txt groups. */
+  readonly userAgent: string;
+  readonly acceptLanguage?: string;
+  readonly respectRobotsTxt?: boolean;
+  readonly robotsTtlMs?: number;
+  readonly robotsFailureTtlMs?: number;
+  /** Crawl-delay beyond this is capped: a site asking for an hour between requests still gets one a minute. */
+  readonly maxCrawlDelayMs?: number;
+  /** Lets loopback, private and other special addresses through, on any port: tests, the demo, intranets. */
+  readonly allowPrivateNetwork?: boolean;
+  /** Special-purpose ranges allowed anyway, as CIDRs ("10.1.2.0/24"), without opening the whole private network. */
+  readonly allowedPrivateRanges?: readonly string[];
+  /** Ports URLs may name (default 80 and 443). */
+  readonly allowedPorts?: readonly number[];
+  readonly requestsPerSecondPerHost?: number;
+  readonly maxConcurrentPerHost?: number;
+  readonly maxQueuedPerHost?: number;
+  readonly maxRedirects?: number;
+  /** Attempts per URL including the first (RELIABILITY R3: 3). */
+  readonly maxAttempts?: number;
+  readonly backoffBaseMs?: number;
+  readonly maxBackoffMs?: number;
+  /** A Retry-After longer than this is not waited for: the fetch fails with `retry_after_too_long`. */
+  readonly maxRetryAfterMs?: number;
+  readonly breakerFailureThreshold?: number;
+  readonly breakerOpenMs?: number;
+  /** Name resolution and TCP/TLS connection, each. */
+  readonly connectTimeoutMs?: number;
+  /** From connection to response headers. */
+  readonly headersTimeoutMs?: number;
+  /** Between two chunks of the body. */
+  readonly idleTimeoutMs?: number;
+  /** One attempt, from connecting to the last byte: ends trickling and endless bodies. */
+  readonly totalTimeoutMs?: number;
+  /** Body bytes as transferred (compressed). */
+  readonly maxWireBytes?: number;
+  /** Body bytes after decompression. */
+  readonly maxBodyBytes?: number;
+  readonly maxCompressionRatio?: number;
+  /** Every exchange is written here when set. */
+  readonly warc?: WarcWriter;
+  readonly resolve?: Resolver;
+  /** Wall clock in ms since the epoch: WARC dates, Retry-After dates, robots.txt expiry. */
+  readonly now?: () => number;
+  /** In [0, 1): backoff jitter. */
+  readonly random?: () => number;
+}
+
+export interface Fetcher {
+  readonly fetch: Fetch;
+  /** Per-host state, for progress displays and tests. */
+  readonly hostStats: (host: string) => ReturnType<HostScheduler["stats"]>;
+  /** Closes kept-alive sockets. The WARC writer belongs to the caller and stays open. */
+  readonly close: () => void;
+}
+
+const MiB = 1024 * 1024;
+const robotsMaxBytes = 512 * 1024;
+const redirectStatuses = new Set([301, 302, 303, 307, 308]);
+// Retry-After on these two is about the whole host, so the host's line pauses too, not only this URL.
+const hostWideRetryAfterStatuses = new Set([429, 503]);
+const reservedHeaders = new Set([
+  "host",
+  "connection",
+  "accept-encoding",
+  "content-length",
+  "transfer-encoding",
+]);
+
+export function createFetcher(options: FetcherOptions): Fetcher {
+  const settings = resolveSettings(options);
+  const now = options.now ?? Date.now;
+  const random = options.random ?? Math.random;
+  const resolve = options.resolve ?? systemResolver;
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: settings.maxConcurrentPerHost,
+    // Below the 5 s keep-alive of common servers, so a pooled socket is rarely closed under us.
+    timeout: 4_000,
+  };
+  const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+  const policy: DestinationPolicy = {
+    allowPrivateNetwork: options.allowPrivateNetwork ?? false,
+    allowedRanges: (options.allowedPrivateRanges ?? []).map(parseCidr),
+    allowedPorts: new Set(options.allowedPorts ?? [80, 443]),
+  };
+  const scheduler = new HostScheduler({
+    requestsPerSecond: settings.requestsPerSecondPerHost,
+    maxConcurrentPerHost: settings.maxConcurrentPerHost,
+    maxQueuedPerHost: settings.maxQueuedPerHost,
+    breakerFailureThreshold: settings.breakerFailureThreshold,
+    breakerOpenMs: settings.breakerOpenMs,
+  });
+  const robots =
+    options.respectRobotsTxt === false
+      ? undefined
+      : new RobotsCache({
+          userAgent: options.userAgent,
+          ttlMs: settings.robotsTtlMs,
+          failureTtlMs: settings.robotsFailureTtlMs,
+          maxOrigins: 10_000,
+          now,
+          load: async (robotsUrl) => {
+            const result = await fetchFollowing(robotsUrl, { maxBodyBytes: robotsMaxBytes }, true);
+            const text = new TextDecoder().decode(result.body);
+            return { status: result.status, text };
+          },
+        });
+
+  interface HopResult {
+    readonly response: ExchangeResponse;
+    readonly warc: WarcLocation | undefined;
+    readonly attempts: number;
+    readonly queuedMs: number;
+  }
+
+  function sleep(ms: number, url: URL, signal: AbortSignal | undefined) {
+    return new Promise<void>((resolveSleep, reject) => {
+      if (signal?.aborted) return reject(new FetchAbortedError("aborted", url.href, "fetch aborted"));
+      const onAbort = () => {
+        clearTimeout(timer);
+        reject(new FetchAbortedError("aborted", url.href, "fetch aborted during backoff"));
+      };
+      const timer = setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolveSleep();
+      }, ms);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  function requestHeaders(url: URL, init: FetchInit): Array<[string, string]> {
+    const headers = new Map<string, [string, string]>();
+    const set = (name: string, value: string) => headers.set(name.toLowerCase(), [name, value]);
+    set("Host", url.host);
+    set("User-Agent", options.userAgent);
+    set("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+    if (options.acceptLanguage) set("Accept-Language", options.acceptLanguage);
+    for (const [name, value] of Object.entries(init.headers ?? {})) {
+      if (reservedHeaders.has(name.toLowerCase())) continue;
+      if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) continue;
+      set(name, value);
+    }
+    set("Accept-Encoding", "gzip, deflate, br");
+    set("Connection", "keep-alive");
+    return [...headers.values()];
+  }
+
+  async function record(
+    url: URL,
+    capture: RawCapture | undefined,
+    truncated?: "length" | "time" | "disconnect" | "unspecified",
+  ) {
+    if (!options.warc || !capture?.responseBytes) return undefined;
+    try {
+      const location = await options.warc.writeExchange({
+        targetUri: url.href,
+        ipAddress: capture.remoteAddress,
+        requestDate: capture.requestDate,
+        request: capture.requestHead,
+        responseDate: capture.responseDate,
+        response: capture.responseBytes,
+        ...(truncated ? { truncated } : {}),
+      });
+      return location.response;
+    } catch (error) {
+      throw new WarcWriteError("warc_write_failed", url.href, `could not write WARC: ${String(error)}`, {
+        cause: error,
+      });
+    }
+  }
+
+  /** One URL, no redirects followed: policy checks, robots.txt, then attempts with backoff. */
+  async function fetchHop(url: URL, init: FetchInit, isRobotsFetch: boolean): Promise<HopResult> {
+    const addresses = await vetDestination(url, policy, resolve, settings.connectTimeoutMs);
+    const host = url.host;
+    if (robots && !isRobotsFetch) {
+      const rules = await robots.rulesFor(url, init.signal);
+      if (!rules.isAllowed(url)) {
+        throw new FetchRefusedError(
+          "robots_disallowed",
+          url.href,
+          rules.kind === "unreachable"
+            ? "robots.txt could not be read, so nothing is fetched"
+            : "robots.txt disallows it",
+        );
+      }
+      if (rules.crawlDelayMs !== undefined) {
+        scheduler.setMinIntervalMs(host, Math.min(rules.crawlDelayMs, settings.maxCrawlDelayMs));
+      }
+    }
+    let queuedMs = 0;
+    let staleRetries = 0;
+    for (let attempt = 1; ; attempt++) {
+      const queueStart = performance.now();
+      const slot = await scheduler.acquire(host, url.href, init.signal);
+      queuedMs += performance.now() - queueStart;
+      let outcome: SlotOutcome = "neutral";
+      try {
+        const result = await runExchange({
+          url,
+          // A later attempt tries the next vetted address: one dead address should not fail the URL.
+          address: addresses[(attempt - 1) % addresses.length] as string,
+          headers: requestHeaders(url, init),
+          agents,
+          connectTimeoutMs: settings.connectTimeoutMs,
+          headersTimeoutMs: settings.headersTimeoutMs,
+          idleTimeoutMs: settings.idleTimeoutMs,
+          totalTimeoutMs: settings.totalTimeoutMs,
+          maxWireBytes: Math.max(settings.maxWireBytes, init.maxBodyBytes ?? 0),
+          maxBodyBytes: init.maxBodyBytes ?? settings.maxBodyBytes,
+          maxCompressionRatio: settings.maxCompressionRatio,
+          truncateAtCap: isRobotsFetch,
+          captureRaw: options.warc !== undefined,
+          signal: init.signal,
+          now,
+        });
+        if (!result.ok) {
+          const { error } = result;
+          if (result.staleSocket && staleRetries < 1) {
+            // The server closed a kept-alive socket just as we reused it: not the host's fault, not an attempt.
+            staleRetries++;
+            attempt--;
+            continue;
+          }
+          // A body over the cap or a cancelled fetch says nothing about the host's health.
+          outcome =
+            error instanceof FetchAbortedError || error.code === "body_too_large" ? "neutral" : "failure";
+          // The exchange is over: free the host's slot before spending time on the disk.
+          slot.release(outcome);
+          error.warc = await record(url, result.capture, result.truncated);
+          if (!error.retryable || attempt >= settings.maxAttempts) throw error;
+          await sleep(backoffDelayMs(attempt, settings, random), url, init.signal);
+          continue;
+        }
+        const { response } = result;
+        const transient = transientStatuses.has(response.status);
+        outcome = transient ? "failure" : "success";
+        slot.release(outcome);
+        const warc = await record(url, response.capture, response.truncated ? "length" : undefined);
+        if (!transient) return { response, warc, attempts: attempt, queuedMs };
+        const retryAfterMs = parseRetryAfterMs(response.headers["retry-after"], now());
+        if (retryAfterMs !== undefined && retryAfterMs > settings.maxRetryAfterMs) {
+          const error = new RetryLaterError(url.href, response.status, retryAfterMs);
+          error.warc = warc;
+          throw error;
+        }
+        if (retryAfterMs !== undefined && hostWideRetryAfterStatuses.has(response.status)) {
+          scheduler.pauseFor(host, retryAfterMs);
+        }
+        if (attempt >= settings.maxAttempts) {
+          const error = new TransientStatusError(url.href, response.status, retryAfterMs);
+          error.warc = warc;
+          throw error;
+        }
+        await sleep(Math.max(backoffDelayMs(attempt, settings, random), retryAfterMs ?? 0), url, init.signal);
+      } finally {
+        // Released once only: the calls above have already settled it whenever an exchange took place.
+        slot.release(outcome);
+      }
+    }
+  }
+
+  interface FollowResult extends ExchangeResponse {
+    readonly requestedUrl: URL;
+    readonly finalUrl: URL;
+    readonly redirects: readonly RedirectHop[];
+    readonly warc: WarcLocation | undefined;
+    readonly attempts: number;
+    readonly queuedMs: number;
+  }
+
+  /** Follows redirects, checking every hop as if it were the first (SSRF, robots.txt, rate limit). */
+  async function fetchFollowing(
+    requestedUrl: URL,
+    init: FetchInit,
+    isRobotsFetch: boolean,
+  ): Promise<FollowResult> {
+    const redirects: RedirectHop[] = [];
+    const seen = new Set<string>();
+    let url = new URL(requestedUrl.href);
+    url.hash = "";
+    let attempts = 0;
+    let queuedMs = 0;
+    for (;;) {
+      seen.add(url.href);
+      const hop = await fetchHop(url, init, isRobotsFetch);
+      attempts += hop.attempts;
+      queuedMs += hop.queuedMs;
+      const { response } = hop;
+      const location = response.headers["location"];
+      if (!redirectStatuses.has(response.status) || location === undefined) {
+        return { ...response, requestedUrl, finalUrl: url, redirects, warc: hop.warc, attempts, queuedMs };
+      }
+      let next: URL;
+      try {
+        next = new URL(location, url);
+      } catch {
+        throw new FetchRefusedError(
+          "redirect_invalid",
+          url.href,
+          `unusable Location "${location.slice(0, 200)}"`,
+        );
+      }
+      next.hash = "";
+      redirects.push({ url: url.href, status: response.status, location: next.href, warc: hop.warc });
+      if (seen.has(next.href)) {
+        throw new FetchRefusedError("redirect_loop", requestedUrl.href, `redirect loop back to ${next.href}`);
+      }
+      if (redirects.length > settings.maxRedirects) {
+        throw new FetchRefusedError(
+          "too_many_redirects",
+          requestedUrl.href,
+          `more than ${settings.maxRedirects} redirects`,
+        );
+      }
+      url = next;
+    }
+  }
+
+  const fetch: Fetch = async (url, init = {}) => {
+    const startedAt = new Date(now()).toISOString();
+    const started = performance.now();
+    const result = await fetchFollowing(url, init, false);
+    const { mimeType, charset } = parseContentType(result.headers["content-type"]);
+    const decoded = isTextual(mimeType, result.body)
+      ? decodeBody(result.body, {
+          headerCharset: charset,
+          prescanMeta:
+            mimeType === undefined || mimeType === "text/html" || mimeType === "application/xhtml+xml",
+        })
+      : undefined;
+    return {
+      requestedUrl: url.href,
+      finalUrl: result.finalUrl.href,
+      redirects: result.redirects,
+      status: result.status,
+      statusText: result.statusText,
+      httpVersion: result.httpVersion,
+      headers: result.headers,
+      mimeType,
+      body: result.body,
+      bodySha256: result.bodySha256,
+      contentDecodingError: result.contentDecodingError,
+      decoded,
+      remoteAddress: result.remoteAddress,
+      attempts: result.attempts,
+      startedAt,
+      finishedAt: new Date(now()).toISOString(),
+      timings: {
+        queuedMs: result.queuedMs,
+        connectMs: result.timings.connectMs,
+        ttfbMs: result.timings.ttfbMs,
+        downloadMs: result.timings.downloadMs,
+        totalMs: performance.now() - started,
+      },
+      warc: result.warc,
+      wireBytes: result.wireBytes,
+    };
+  };
+
+  return {
+    fetch,
+    hostStats: (host) => scheduler.stats(host),
+    close: () => {
+      agents.http.destroy();
+      agents.https.destroy();
+    },
+  };
+}
+
+interface Settings {
+  readonly robotsTtlMs: number;
+  readonly robotsFailureTtlMs: number;
+  readonly maxCrawlDelayMs: number;
+  readonly requestsPerSecondPerHost: number;
+  readonly maxConcurrentPerHost: number;
+  readonly maxQueuedPerHost: number;
+  readonly maxRedirects: number;
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly maxRetryAfterMs: number;
+  readonly breakerFailureThreshold: number;
+  readonly breakerOpenMs: number;
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly totalTimeoutMs: number;
+  readonly maxWireBytes: number;
+  readonly maxBodyBytes: number;
+  readonly maxCompressionRatio: number;
+}
+
+/** Defaults, then validation: a bad value fails at creation with the option's name, not mid-crawl. */
+function resolveSettings(options: FetcherOptions): Settings {
+  if (!options.userAgent || /[\r\n]/.test(options.userAgent)) {
+    throw new RangeError("userAgent: a single-line User-Agent is required");
+  }
+  const settings: Settings = {
+    robotsTtlMs: options.robotsTtlMs ?? 24 * 3600_000,
+    robotsFailureTtlMs: options.robotsFailureTtlMs ?? 10 * 60_000,
+    maxCrawlDelayMs: options.maxCrawlDelayMs ?? 60_000,
+    requestsPerSecondPerHost: options.requestsPerSecondPerHost ?? 1,
+    maxConcurrentPerHost: options.maxConcurrentPerHost ?? 2,
+    maxQueuedPerHost: options.maxQueuedPerHost ?? 1_000,
+    maxRedirects: options.maxRedirects ?? 5,
+    maxAttempts: options.maxAttempts ?? 3,
+    baseDelayMs: options.backoffBaseMs ?? 1_000,
+    maxDelayMs: options.maxBackoffMs ?? 30_000,
+    maxRetryAfterMs: options.maxRetryAfterMs ?? 120_000,
+    breakerFailureThreshold: options.breakerFailureThreshold ?? 10,
+    breakerOpenMs: options.breakerOpenMs ?? 60_000,
+    connectTimeoutMs: options.connectTimeoutMs ?? 10_000,
+    headersTimeoutMs: options.headersTimeoutMs ?? 30_000,
+    idleTimeoutMs: options.idleTimeoutMs ?? 30_000,
+    totalTimeoutMs: options.totalTimeoutMs ?? 120_000,
+    maxWireBytes: options.maxWireBytes ?? 20 * MiB,
+    maxBodyBytes: options.maxBodyBytes ?? 20 * MiB,
+    maxCompressionRatio: options.maxCompressionRatio ?? 200,
+  };
+  for (const [name, value] of Object.entries(settings)) {
+    const mayBeZero = name === "maxRedirects" || name === "maxQueuedPerHost" || name.endsWith("Ms");
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!mayBeZero && value === 0)) {
+      throw new RangeError(
+        `${name}: expected a ${mayBeZero ? "non-negative" : "positive"} number, got ${value}`,
+      );
+    }
+  }
+  if (!Number.isInteger(settings.maxAttempts)) throw new RangeError("maxAttempts: expected an integer");
+  return Object.freeze(settings);
+}

@@ -1,0 +1,212 @@
+import { CircuitOpenError, FetchAbortedError, QueueFullError } from "./fetch-errors.ts";
+
+/**
+ * Politeness per host: a minimum spacing between request starts (requests per second, raised by robots.txt
+ * crawl-delay and by Retry-After pauses), a cap on requests in flight, a bounded waiting line, and a circuit breaker
+ * that stops sending to a host after consecutive failures.
+ */
+export interface HostSchedulerOptions {
+  readonly requestsPerSecond: number;
+  readonly maxConcurrentPerHost: number;
+  readonly maxQueuedPerHost: number;
+  /** Consecutive failed attempts (network errors, transient statuses) that open the breaker. */
+  readonly breakerFailureThreshold: number;
+  /** How long an open breaker refuses before letting one probe through. */
+  readonly breakerOpenMs: number;
+  /** A monotonic clock in ms (default `performance.now`): spacing must not jump with the wall clock. */
+  readonly now?: () => number;
+}
+
+export type SlotOutcome = "success" | "failure" | "neutral";
+
+/** Permission to send one request. Release it exactly once, saying how the attempt went. */
+export interface HostSlot {
+  release(outcome: SlotOutcome): void;
+}
+
+interface Waiter {
+  readonly resolve: (slot: HostSlot) => void;
+  readonly reject: (error: Error) => void;
+  readonly url: string;
+  readonly signal: AbortSignal | undefined;
+  readonly onAbort: () => void;
+}
+
+interface HostState {
+  active: number;
+  readonly queue: Waiter[];
+  nextStartAtMs: number;
+  pausedUntilMs: number;
+  minIntervalMs: number;
+  consecutiveFailures: number;
+  openUntilMs: number | undefined;
+  probing: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const pruneThreshold = 10_000;
+
+export class HostScheduler {
+  readonly #options: HostSchedulerOptions;
+  readonly #now: () => number;
+  readonly #hosts = new Map<string, HostState>();
+
+  constructor(options: HostSchedulerOptions) {
+    if (!(options.requestsPerSecond > 0)) throw new RangeError("requestsPerSecond must be positive");
+    this.#options = options;
+    this.#now = options.now ?? (() => performance.now());
+  }
+
+  /** Raises the spacing for a host above the configured rate (robots.txt crawl-delay). */
+  setMinIntervalMs(host: string, intervalMs: number) {
+    this.#state(host).minIntervalMs = intervalMs;
+  }
+
+  /** Sends nothing more to the host for `durationMs` (a Retry-After). */
+  pauseFor(host: string, durationMs: number) {
+    const state = this.#state(host);
+    state.pausedUntilMs = Math.max(state.pausedUntilMs, this.#now() + durationMs);
+  }
+
+  /** Fails fast when the host's breaker is open; otherwise waits in the host's line for a slot. */
+  acquire(host: string, url: string, signal?: AbortSignal): Promise<HostSlot> {
+    const state = this.#state(host);
+    if (signal?.aborted) return Promise.reject(new FetchAbortedError("aborted", url, "fetch aborted"));
+    const refusal = this.#breakerRefusal(state, host, url, false);
+    if (refusal) return Promise.reject(refusal);
+    if (state.queue.length >= this.#options.maxQueuedPerHost) {
+      return Promise.reject(
+        new QueueFullError("queue_full", url, `${state.queue.length} requests already wait for ${host}`),
+      );
+    }
+    return new Promise<HostSlot>((resolve, reject) => {
+      const waiter: Waiter = {
+        resolve,
+        reject,
+        url,
+        signal,
+        onAbort: () => {
+          const index = state.queue.indexOf(waiter);
+          if (index >= 0) state.queue.splice(index, 1);
+          reject(new FetchAbortedError("aborted", url, "fetch aborted while waiting for its host"));
+        },
+      };
+      signal?.addEventListener("abort", waiter.onAbort, { once: true });
+      state.queue.push(waiter);
+      this.#pump(host, state);
+    });
+  }
+
+  /** For tests and progress displays. */
+  stats(host: string) {
+    const state = this.#hosts.get(host);
+    return {
+      active: state?.active ?? 0,
+      queued: state?.queue.length ?? 0,
+      consecutiveFailures: state?.consecutiveFailures ?? 0,
+      breakerOpen: state?.openUntilMs !== undefined,
+    };
+  }
+
+  #state(host: string): HostState {
+    let state = this.#hosts.get(host);
+    if (!state) {
+      if (this.#hosts.size >= pruneThreshold) this.#pruneIdle();
+      state = {
+        active: 0,
+        queue: [],
+        nextStartAtMs: -Infinity,
+        pausedUntilMs: -Infinity,
+        minIntervalMs: 0,
+        consecutiveFailures: 0,
+        openUntilMs: undefined,
+        probing: false,
+        timer: undefined,
+      };
+      this.#hosts.set(host, state);
+    }
+    return state;
+  }
+
+  /** Forgets hosts that hold no information any more: idle, healthy, and past every spacing and pause. */
+  #pruneIdle() {
+    const now = this.#now();
+    for (const [host, state] of this.#hosts) {
+      if (
+        state.active === 0 &&
+        state.queue.length === 0 &&
+        state.consecutiveFailures === 0 &&
+        state.openUntilMs === undefined &&
+        state.nextStartAtMs <= now &&
+        state.pausedUntilMs <= now &&
+        state.minIntervalMs === 0
+      ) {
+        this.#hosts.delete(host);
+      }
+    }
+  }
+
+  #breakerRefusal(
+    state: HostState,
+    host: string,
+    url: string,
+    claimProbe: boolean,
+  ): CircuitOpenError | undefined {
+    if (state.openUntilMs === undefined) return undefined;
+    const now = this.#now();
+    if (now < state.openUntilMs) return new CircuitOpenError(url, host, state.openUntilMs - now);
+    // Half-open: one probe at a time decides whether the host is back.
+    if (state.probing) return new CircuitOpenError(url, host, this.#options.breakerOpenMs);
+    if (claimProbe) state.probing = true;
+    return undefined;
+  }
+
+  #pump(host: string, state: HostState) {
+    if (state.timer) return;
+    while (state.queue.length > 0 && state.active < this.#options.maxConcurrentPerHost) {
+      const now = this.#now();
+      const startAt = Math.max(state.nextStartAtMs, state.pausedUntilMs);
+      if (now < startAt) {
+        state.timer = setTimeout(() => {
+          state.timer = undefined;
+          this.#pump(host, state);
+        }, startAt - now);
+        return;
+      }
+      const waiter = state.queue.shift() as Waiter;
+      waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      const refusal = this.#breakerRefusal(state, host, waiter.url, true);
+      if (refusal) {
+        waiter.reject(refusal);
+        continue;
+      }
+      const wasProbe = state.probing;
+      const intervalMs = Math.max(1000 / this.#options.requestsPerSecond, state.minIntervalMs);
+      state.nextStartAtMs = now + intervalMs;
+      state.active++;
+      let released = false;
+      waiter.resolve({
+        release: (outcome) => {
+          if (released) return;
+          released = true;
+          state.active--;
+          this.#record(state, outcome, wasProbe);
+          this.#pump(host, state);
+        },
+      });
+    }
+  }
+
+  #record(state: HostState, outcome: SlotOutcome, wasProbe: boolean) {
+    if (wasProbe) state.probing = false;
+    if (outcome === "success") {
+      state.consecutiveFailures = 0;
+      state.openUntilMs = undefined;
+    } else if (outcome === "failure") {
+      state.consecutiveFailures++;
+      if (wasProbe || state.consecutiveFailures >= this.#options.breakerFailureThreshold) {
+        state.openUntilMs = this.#now() + this.#options.breakerOpenMs;
+      }
+    }
+  }
+}

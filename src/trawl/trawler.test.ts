@@ -1,0 +1,243 @@
+import assert from "node:assert/strict";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { loadFixtureSource } from "../../test/fixtures/web/fixture-sources.ts";
+import { robotsTxt, startFixtureWeb, type FixtureWeb } from "../../test/fixtures/web/server.ts";
+import { sites, type FixtureListing } from "../../test/fixtures/web/generate.ts";
+import { defaultDetectionModelPath, defaultLexiconDir, defaultReferenceDataPath } from "../config.ts";
+import { loadLexicon } from "../reference/load-lexicon.ts";
+import { readDetectionModel } from "../reference/load-model.ts";
+import { loadSpeciesIndex } from "../reference/reference-file.ts";
+import { createTrawlingService, type TrawlingService, type TrawlSummary } from "../services/trawling.ts";
+import type { Job, Listing } from "../storage/records.ts";
+import { openStore } from "../storage/open-store.ts";
+import type { Store } from "../storage/store.ts";
+import { newSqliteDatabase } from "../storage/testing/test-databases.ts";
+import { searchTerms } from "./search-terms.ts";
+import type { SourceDeclaration } from "./sources/source-declaration.ts";
+import { frontierQueue } from "./trawl-frontier.ts";
+
+const userAgent = "wildtrawl-test/1.0 (+https://example.org/bot)";
+/** Detection over the fixture web, as measured: recall is what matters most (an offer missed is not reviewed). */
+const minimumRecall = 0.95;
+const minimumPrecision = 0.5;
+
+async function allListings(store: Store, sourceId: number): Promise<Listing[]> {
+  const listings: Listing[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await store.listings.search({ sourceId, limit: 500, ...(cursor ? { cursor } : {}) });
+    listings.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return listings;
+}
+
+async function allJobs(store: Store, queue: string): Promise<Job[]> {
+  const jobs: Job[] = [];
+  for (let afterId: number | undefined; ;) {
+    const page = await store.jobs.list({ queue, limit: 500, ...(afterId ? { afterId } : {}) });
+    jobs.push(...page);
+    if (page.length < 500) return jobs;
+    afterId = page[page.length - 1]?.id;
+  }
+}
+
+const disallowed = robotsTxt
+  .split("User-agent: BadBot")[0]!
+  .split("\n")
+  .filter((line) => line.startsWith("Disallow: "))
+  .map((line) => line.slice("Disallow: ".length).trim());
+
+describe("a trawl of the fixture web (three sites, SQLite)", () => {
+  let web: FixtureWeb;
+  let store: Store;
+  let service: TrawlingService;
+  let sources: SourceDeclaration[];
+  let warcDir: string;
+  let drop: () => Promise<void>;
+  let first: TrawlSummary;
+  /** Stored listing per oracle id, after the first visit. */
+  const stored = new Map<string, Listing>();
+
+  before(async () => {
+    web = await startFixtureWeb({ port: 0, slowPageDelayMs: 20 });
+    const database = await newSqliteDatabase();
+    drop = database.drop;
+    store = await openStore(database.url);
+    warcDir = await mkdtemp(path.join(tmpdir(), "wildtrawl-trawl-warc-"));
+    const species = await loadSpeciesIndex(defaultReferenceDataPath);
+    const [lexicon, model] = await Promise.all([
+      loadLexicon(species, defaultLexiconDir),
+      readDetectionModel(defaultDetectionModelPath),
+    ]);
+    service = createTrawlingService({
+      store,
+      lexicon,
+      model,
+      now: () => new Date(),
+      warcDirectory: warcDir,
+      userAgent,
+      software: "wildtrawl/test",
+    });
+    sources = await Promise.all(sites.map((site) => loadFixtureSource(site, web.origin())));
+    first = await service.trawl({ sources, maxSearchQueries: 3, fetcher: { totalTimeoutMs: 10_000 } });
+  });
+  after(async () => {
+    await store?.close();
+    await web?.close();
+    await drop?.();
+    if (warcDir) await rm(warcDir, { recursive: true, force: true });
+  });
+
+  it("visits every site to the end and stores every listing exactly once", async () => {
+    assert.equal(first.stoppedBy, "done");
+    const ids: string[] = [];
+    for (const summary of first.sources) {
+      assert.equal(summary.visit, "new");
+      assert.equal(summary.complete, true, summary.source);
+      for (const listing of await allListings(store, summary.sourceId)) {
+        const truth = web.oracle.byPath(listing.url);
+        assert.ok(truth, `${listing.url} is a listing of the fixture web`);
+        ids.push(truth.id);
+        stored.set(truth.id, listing);
+      }
+    }
+    assert.equal(new Set(ids).size, ids.length, "no listing stored twice (duplicate URLs included)");
+    assert.equal(ids.length, web.oracle.listings.length, "every listing stored");
+  });
+
+  it(`flags the oracle's wildlife offers (recall ≥ ${minimumRecall}, precision ≥ ${minimumPrecision})`, () => {
+    let truePositives = 0;
+    let falsePositives = 0;
+    let falseNegatives = 0;
+    for (const truth of web.oracle.listings) {
+      const listing = stored.get(truth.id);
+      assert.ok(listing?.verdict, `${truth.id} detected`);
+      const flagged = listing.verdict === "offer";
+      if (flagged && truth.kind === "offer") truePositives++;
+      else if (flagged) falsePositives++;
+      else if (truth.kind === "offer") falseNegatives++;
+    }
+    const recall = truePositives / (truePositives + falseNegatives);
+    const precision = truePositives / (truePositives + falsePositives);
+    assert.ok(recall >= minimumRecall, `recall ${recall.toFixed(3)}`);
+    assert.ok(precision >= minimumPrecision, `precision ${precision.toFixed(3)}`);
+    assert.equal(
+      first.offersFlagged,
+      [...stored.values()].filter((listing) => listing.verdict === "offer").length,
+    );
+  });
+
+  it("ends each linked trap in its fetch error, and carries on (H2)", async () => {
+    const failed = new Map<string, string | null>();
+    for (const summary of first.sources) {
+      for (const job of await allJobs(store, frontierQueue(summary.sourceId, 1))) {
+        if (job.state === "failed")
+          failed.set(new URL((job.payload as { url: string }).url).pathname, job.lastErrorCode);
+      }
+    }
+    // The trickle is not linked: the fetcher's own tests hold it.
+    for (const trap of web.oracle.traps.filter((trap) => trap.kind !== "trickle")) {
+      assert.equal(failed.get(trap.path), trap.fetchError, trap.path);
+    }
+    assert.equal(failed.size, web.oracle.traps.length - 1, `only the traps failed: ${[...failed.keys()]}`);
+  });
+
+  it("never fetches what robots.txt disallows", () => {
+    const ours = web.requests().filter((request) => request.userAgent !== "");
+    assert.ok(ours.length > 2_000);
+    for (const request of ours) {
+      assert.ok(!disallowed.some((prefix) => request.path.startsWith(prefix)), request.path);
+    }
+  });
+
+  it("keeps the frontier balanced: enqueued = done + failed + pending + leased, every failure with its code (R4)", async () => {
+    for (const summary of first.sources) {
+      const jobs = await allJobs(store, frontierQueue(summary.sourceId, 1));
+      const { done, failed, pending, leased } = summary.frontier;
+      assert.equal(jobs.length, done + failed + pending + leased);
+      assert.equal(pending + leased, 0);
+      for (const job of jobs.filter((job) => job.state === "failed"))
+        assert.ok(job.lastErrorCode, `job ${job.id}`);
+    }
+  });
+
+  it("does nothing on a second run while the visit is complete and no revisit is due", async () => {
+    const again = await service.trawl({ sources, maxSearchQueries: 3 });
+    assert.deepEqual(
+      again.sources.map((summary) => summary.visit),
+      sources.map(() => "up-to-date"),
+    );
+    assert.equal(again.pages, 0);
+  });
+
+  it("revisits after the web changes: records new prices and removals, and nothing else changes", async () => {
+    web.setEpoch(1);
+    const revisit = await service.trawl({
+      sources,
+      maxSearchQueries: 3,
+      revisitNow: true,
+      fetcher: { totalTimeoutMs: 10_000 },
+    });
+    assert.deepEqual(
+      revisit.sources.map((summary) => [summary.visit, summary.generation, summary.complete]),
+      sources.map(() => ["revisit", 2, true]),
+    );
+    const removedAt1 = (listing: FixtureListing) =>
+      listing.removal !== undefined && listing.removal.epoch <= 1;
+    // A change to the same amount (the generator makes one) is no change.
+    const changedAt1 = (listing: FixtureListing) =>
+      listing.change !== undefined &&
+      listing.change.epoch <= 1 &&
+      listing.change.price.amount !== listing.price?.amount;
+    assert.ok(web.oracle.listings.some(removedAt1) && web.oracle.listings.some(changedAt1));
+    const now = new Map<string, Listing>();
+    for (const summary of revisit.sources) {
+      for (const listing of await allListings(store, summary.sourceId)) {
+        now.set(web.oracle.byPath(listing.url)!.id, listing);
+      }
+    }
+    assert.equal(now.size, web.oracle.listings.length, "no listing added by the revisit");
+    for (const truth of web.oracle.listings) {
+      const listing = now.get(truth.id)!;
+      const before = stored.get(truth.id)!;
+      if (removedAt1(truth)) {
+        assert.ok(listing.removedAt, `${truth.id} (${truth.removal?.how}) recorded as removed`);
+        continue;
+      }
+      assert.equal(listing.removedAt, null, `${truth.id} still there`);
+      const price = web.oracle.priceAt(truth, 1);
+      if (changedAt1(truth)) {
+        assert.equal(listing.priceAmount, Number(price!.amount), `${truth.id}: new price`);
+        assert.ok(listing.version > before.version, `${truth.id}: a new version`);
+        const history = await store.listings.history(listing.id);
+        assert.ok(
+          history.some((version) => version.priceAmount === before.priceAmount),
+          `${truth.id}: old price kept`,
+        );
+      } else {
+        assert.equal(listing.version, before.version, `${truth.id}: unchanged`);
+      }
+    }
+    assert.equal(
+      revisit.sources.reduce((sum, summary) => sum + summary.removed, 0),
+      web.oracle.listings.filter(removedAt1).length,
+    );
+  });
+});
+
+describe("search terms", () => {
+  it("draw the trade's words in the source's languages, strictest appendix first, languages taking turns", async () => {
+    const species = await loadSpeciesIndex(defaultReferenceDataPath);
+    const lexicon = await loadLexicon(species, defaultLexiconDir);
+    const terms = searchTerms(lexicon, ["en", "vi"]);
+    assert.ok(terms.length > 10);
+    const languages = terms.map((term) => (typeof term === "string" ? "" : term.language));
+    assert.deepEqual(new Set(languages), new Set(["en", "vi"]));
+    assert.notEqual(languages[0], languages[1], "languages take turns");
+    assert.ok(terms.slice(0, 20).some((term) => typeof term !== "string" && /ivory|ngà/i.test(term.text)));
+  });
+});
