@@ -9,6 +9,14 @@ const sqliteLocked = 6;
 const sqliteCorrupt = 11;
 const sqliteNotADatabase = 26;
 
+/** True for SQLITE_BUSY and SQLITE_LOCKED: another connection holds a lock that will be released. */
+export function isSqliteBusy(error: unknown): boolean {
+  const errcode = (error as { errcode?: unknown } | null)?.errcode;
+  return (
+    typeof errcode === "number" && ((errcode & 0xff) === sqliteBusy || (errcode & 0xff) === sqliteLocked)
+  );
+}
+
 /**
  * Turns SQLite's errors into ours where the caller can act on them: busy is worth retrying; a corrupt file or one
  * that is not a database is not. Everything else (constraint failures, bugs) passes through unchanged.

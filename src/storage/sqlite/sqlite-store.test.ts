@@ -91,7 +91,7 @@ describe("SQLite store", () => {
 
     it("migrates once when several processes open a new file at the same moment", async () => {
       const database = await newSqliteDatabase();
-      const results = await openInProcesses(database.url, 4);
+      const results = await openInProcesses(database.url, 8);
       assert.deepEqual(
         results.map((r) => [r.code, r.stderr]),
         results.map(() => [0, ""]),

@@ -1,11 +1,12 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
+import { setTimeout as sleep } from "node:timers/promises";
 import { migrationChecksum, pendingMigrations, type AppliedMigration } from "../migrations/migrations.ts";
 import { StorageUnusableError } from "../storage-errors.ts";
 import type { Store } from "../store.ts";
 import { sqlStore } from "../sql/sql-store.ts";
-import { mapSqliteError, SqliteExecutor } from "./sqlite-executor.ts";
+import { isSqliteBusy, mapSqliteError, SqliteExecutor } from "./sqlite-executor.ts";
 import { sqliteListings } from "./sqlite-listings.ts";
 
 /** "WTRW" in the file header: how wildtrawl tells its own database files from other SQLite files. */
@@ -38,10 +39,13 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
       },
     );
   }
+  const busyTimeoutMs = Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000));
   try {
-    db.exec(`PRAGMA busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`);
-    prepare(db, where);
-    migrate(db, where, clock);
+    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    await retryWhileBusy(busyTimeoutMs, () => {
+      prepare(db, where);
+      migrate(db, where, clock);
+    });
   } catch (error) {
     db.close();
     throw mapSqliteError(error, where);
@@ -64,6 +68,23 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
         db.close();
       }),
   );
+}
+
+/**
+ * Switching a new file to WAL takes an exclusive lock without consulting the busy handler, so a process that opens
+ * the file while another is converting it gets SQLITE_BUSY at once; it waits here instead, up to the same timeout.
+ */
+async function retryWhileBusy(timeoutMs: number, setUp: () => void) {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      setUp();
+      return;
+    } catch (error) {
+      if (!isSqliteBusy(error) || Date.now() >= deadline) throw error;
+      await sleep(Math.min(10 * attempt, 100));
+    }
+  }
 }
 
 function checkPath(file: string) {
