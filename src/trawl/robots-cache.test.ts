@@ -98,7 +98,8 @@ describe("robots.txt", () => {
     assert.equal(pages.length, 3);
     for (let i = 1; i < pages.length; i++) {
       const gap = (pages[i] ?? 0) - (pages[i - 1] ?? 0);
-      assert.ok(gap >= 990, `gap of ${Math.round(gap)} ms`);
+      // Arrivals, not starts, are timed here: a busy event loop can delay one arrival more than the next.
+      assert.ok(gap >= 900, `gap of ${Math.round(gap)} ms`);
     }
   });
 
