@@ -370,9 +370,12 @@ export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions 
   const scoreParts: ScorePart[] = [
     { label: "base rate (most adverts offer no CITES taxon)", points: round(model.bias) },
   ];
-  for (const name of featureNames) {
-    const value = analysis.features[name];
-    if (value === undefined) continue;
+  // Only the few features present, in the model's order: looking up every name costs more than the scoring.
+  const present = (Object.keys(analysis.features) as FeatureName[]).sort(
+    (a, b) => featureIndex(a) - featureIndex(b),
+  );
+  for (const name of present) {
+    const value = analysis.features[name] as number;
     const pointsForFeature = round(model.weights[name] * value);
     if (pointsForFeature !== 0)
       scoreParts.push({ label: analysis.featureLabels[name] ?? name, points: pointsForFeature });
@@ -423,6 +426,12 @@ function ngramContribution(words: readonly string[], model: DetectionModel): Sco
       `'${` ${word} `.slice(start, start + size).trim()}' ${weight >= 0 ? "+" : ""}${round(weight)}`,
   );
   return { label: `wording like the training adverts (${shown.join(", ")})`, points: round(total) };
+}
+
+const featureOrder = new Map<FeatureName, number>(featureNames.map((name, index) => [name, index]));
+
+function featureIndex(name: FeatureName): number {
+  return featureOrder.get(name) ?? featureNames.length;
 }
 
 function evidenceFeature(candidate: Candidate): { feature: FeatureName; factor: number } {
@@ -514,9 +523,13 @@ function toCandidates(
     const meaningful = names.filter((name) => name.kind !== "common" || !isShortLatinWord(name.key));
     if (meaningful.length === 0) return [];
     names.splice(0, names.length, ...meaningful);
-    const best = [...names].sort(
-      (a, b) => nameWeight(b, match, language) - nameWeight(a, match, language),
-    )[0] as TaxonName;
+    // The first of the heaviest names, as a stable sort by weight would give.
+    let best = names[0] as TaxonName;
+    let bestWeight = nameWeight(best, match, language);
+    for (let index = 1; index < names.length; index++) {
+      const weight = nameWeight(names[index] as TaxonName, match, language);
+      if (weight > bestWeight) [best, bestWeight] = [names[index] as TaxonName, weight];
+    }
     const taxonIndices = [
       ...new Set(names.filter((name) => name.kind === best.kind).map((name) => name.taxon)),
     ].slice(0, 6);
@@ -528,7 +541,7 @@ function toCandidates(
         lang: best.lang,
         taxa: taxonIndices.map((taxon) => species.taxon(taxon).id),
         taxonIndices,
-        points: nameWeight(best, match, language),
+        points: bestWeight,
         ...(best.source !== undefined ? { source: species.source(best.source).id } : {}),
       },
     ];
