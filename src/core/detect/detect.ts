@@ -349,7 +349,7 @@ export function analyseAdvert(advert: Advert, lexicon: Lexicon): Analysis {
       .sort((a, b) => fieldOrder(a.field) - fieldOrder(b.field) || a.start - b.start),
     features,
     featureLabels,
-    words: matchText.words.map((word) => matchText.text.slice(word.start, word.end)),
+    words: matchText.wordTexts(),
     reasons,
     review,
     gates: {
@@ -502,27 +502,31 @@ function toCandidates(
   const originalStart = match.inOriginal ? match.start : (matchText.originalStart[match.start] ?? 0);
   const originalEnd = match.inOriginal ? match.end : (matchText.originalEnd[match.end - 1] ?? originalStart);
   const written = fields.text.slice(originalStart, originalEnd);
-  const evasive =
-    !match.inOriginal &&
-    matchText.words.some((word) => word.deobfuscated && word.start < match.end && word.end > match.start);
+  const evasive = !match.inOriginal && matchText.hasDeobfuscatedWordIn(match.start, match.end);
   const where = locate(fields, originalStart, originalEnd);
   const base = { text: written, ...where, originalStart, originalEnd, ...(evasive ? { evasive: true } : {}) };
   const species = lexicon.species;
   const hit = match.hit;
 
   if (hit.type === "name") {
-    const names = hit.names
-      .map((nameIndex) => species.names[nameIndex] as TaxonName)
-      .filter(
-        (name) =>
-          sameAccents(written, name.text) &&
-          accentsDroppedPlausibly(written, name, language) &&
-          fitsScriptBoundary(fields.text, originalStart, originalEnd, name.text),
-      );
-    // One short Latin word ("ship", "kea", "lory") is an everyday word far more often than an animal's name.
-    const meaningful = names.filter((name) => name.kind !== "common" || !isShortLatinWord(name.key));
-    if (meaningful.length === 0) return [];
-    names.splice(0, names.length, ...meaningful);
+    // Accents the advert wrote must be the name's; computed once for all the names sharing this key.
+    const writtenUnfolded = latinDiacritic.test(written) ? unfoldAccents(written) : undefined;
+    const names: TaxonName[] = [];
+    for (const nameIndex of hit.names) {
+      const name = species.names[nameIndex] as TaxonName;
+      const accentsFit =
+        writtenUnfolded === undefined
+          ? accentsDroppedPlausibly(written, name, language)
+          : writtenUnfolded === unfoldAccents(name.text);
+      if (
+        accentsFit &&
+        fitsScriptBoundary(fields.text, originalStart, originalEnd, name.text) &&
+        // One short Latin word ("ship", "kea", "lory") is an everyday word far more often than an animal's name.
+        (name.kind !== "common" || !isShortLatinWord(name.key))
+      )
+        names.push(name);
+    }
+    if (names.length === 0) return [];
     // The first of the heaviest names, as a stable sort by weight would give.
     let best = names[0] as TaxonName;
     let bestWeight = nameWeight(best, match, language);
@@ -692,11 +696,13 @@ const latinDiacritic = /[\u00C0-\u024F\u1E00-\u1EFF]/u;
  */
 function sameAccents(written: string, name: string): boolean {
   if (!latinDiacritic.test(written)) return true;
-  const unfolded = (text: string) =>
-    normalizeText(text)
-      .replace(/[\p{P}\p{S}\p{Z}\s]+/gu, " ")
-      .trim();
-  return unfolded(written) === unfolded(name);
+  return unfoldAccents(written) === unfoldAccents(name);
+}
+
+function unfoldAccents(text: string): string {
+  return normalizeText(text)
+    .replace(/[\p{P}\p{S}\p{Z}\s]+/gu, " ")
+    .trim();
 }
 
 /**

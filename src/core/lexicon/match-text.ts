@@ -789,6 +789,25 @@ class PreparedText implements MatchText {
     return (this.#text ??= textOf(this.codes, 0, this.codes.length));
   }
 
+  /** Whether a word that had to be deobfuscated overlaps [start, end): read from `wordData`, no objects made. */
+  hasDeobfuscatedWordIn(start: number, end: number): boolean {
+    const data = this.wordData;
+    for (let at = 0; at < data.length; at += 3) {
+      const overlaps = (data[at] as number) < end && (data[at + 1] as number) > start;
+      if (overlaps && ((data[at + 2] as number) & WordFlag.deobfuscated) !== 0) return true;
+    }
+    return false;
+  }
+
+  /** The words as strings of `text`, in order. */
+  wordTexts(): string[] {
+    const texts: string[] = [];
+    const text = this.text;
+    for (let at = 0; at < this.wordData.length; at += 3)
+      texts.push(text.slice(this.wordData[at] as number, this.wordData[at + 1] as number));
+    return texts;
+  }
+
   get words(): readonly MatchWord[] {
     if (this.#words === undefined) {
       const words: MatchWord[] = [];
