@@ -1,6 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { findPatternSignals } from "./signals.ts";
+import fc from "fast-check";
+import { findPatternSignals, matchesAtDigitRuns, numberPatterns } from "./signals.ts";
 
 const found = (text: string) => findPatternSignals(text).map((signal) => `${signal.kind}:${signal.text}`);
 
@@ -40,5 +41,55 @@ describe("contacts and links", () => {
       "link:https://shop.example/item?id=3",
       "link:{{URL}}",
     ]);
+  });
+});
+
+describe("matching only where numbers start", () => {
+  // Characters prices and phone numbers are made of, and letters around them, so that near-misses are common.
+  const pieces = [
+    "1",
+    "2",
+    "0",
+    "00",
+    "+",
+    " ",
+    ".",
+    ",",
+    "-",
+    "$",
+    "US$",
+    "Rp.",
+    "€",
+    "k",
+    "jt",
+    "руб.",
+    "₫",
+    "đ",
+    "元",
+    "万",
+    "a",
+    "x",
+    "gold",
+    "24",
+    "١٢",
+    "（",
+    "(",
+    ")",
+    "\n",
+  ];
+  it("finds exactly what a scan of every position finds (property)", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }), (parts) => {
+        const text = parts.join("");
+        const runStarts = [...text.matchAll(/\p{Nd}+/gu)].map((run) => run.index);
+        for (const { sticky, lead } of numberPatterns()) {
+          const everywhere = new RegExp(sticky.source, sticky.flags.replace("y", "g"));
+          const expected = [...text.matchAll(everywhere)].map((m) => `${m.index}:${m[0]}`);
+          const actual = matchesAtDigitRuns(text, sticky, runStarts, lead).map((m) => `${m.index}:${m[0]}`);
+          assert.deepEqual(actual, expected, JSON.stringify(text));
+        }
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
