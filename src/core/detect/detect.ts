@@ -1,6 +1,6 @@
 import { normalizeText } from "../text/normalize.ts";
 import type { Appendix, Rank } from "../species/reference-data.ts";
-import type { TaxonName } from "../species/species-index.ts";
+import type { SpeciesIndex, TaxonName } from "../species/species-index.ts";
 import type { Lexicon, LexiconMatch } from "../lexicon/lexicon.ts";
 import { prepareMatchText, type MatchText } from "../lexicon/match-text.ts";
 import type { ProductType, Strength, TermKind, VocabularyEntry } from "../lexicon/vocabulary.ts";
@@ -401,16 +401,22 @@ export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions 
   };
 }
 
+let seenStamps = new Uint32Array(0);
+let seenStamp = 0;
+
 /** The n-gram part of the score, labelled with the n-grams that weigh most, so that it too is explained. */
 function ngramContribution(words: readonly string[], model: DetectionModel): ScorePart {
   const { size, buckets, weights } = model.ngrams;
   let total = 0;
   // The three n-grams that weigh most, kept as (word, start) so that only they become strings.
   const strongest: Array<{ word: string; start: number; weight: number }> = [];
-  const seen = new Set<number>();
+  // Each bucket counts once per advert: a bucket is seen when it holds this call's stamp.
+  if (seenStamps.length < buckets) seenStamps = new Uint32Array(buckets);
+  const stamp = (seenStamp = seenStamp === 0xffffffff ? 1 : seenStamp + 1);
+  if (stamp === 1) seenStamps.fill(0);
   forEachNgramBucket(words, size, buckets, (bucket, word, start) => {
-    if (seen.has(bucket)) return;
-    seen.add(bucket);
+    if (seenStamps[bucket] === stamp) return;
+    seenStamps[bucket] = stamp;
     const weight = weights[bucket] ?? 0;
     if (weight === 0) return;
     total += weight;
@@ -512,19 +518,23 @@ function toCandidates(
     // Accents the advert wrote must be the name's; computed once for all the names sharing this key.
     const writtenUnfolded = latinDiacritic.test(written) ? unfoldAccents(written) : undefined;
     const names: TaxonName[] = [];
+    const traits = nameTraitsOf(species);
     for (const nameIndex of hit.names) {
       const name = species.names[nameIndex] as TaxonName;
+      const nameTraits = traitsOfName(traits, nameIndex, name);
+      // One short Latin word ("ship", "kea", "lory") is an everyday word far more often than an animal's name.
+      if (name.kind === "common" && nameTraits & NameTrait.shortLatinWord) continue;
       const accentsFit =
         writtenUnfolded === undefined
-          ? accentsDroppedPlausibly(written, name, language)
+          ? !(nameTraits & NameTrait.latinDiacritic) || accentsDroppedPlausibly(written, name, language)
           : writtenUnfolded === unfoldAccents(name.text);
+      if (!accentsFit) continue;
       if (
-        accentsFit &&
-        fitsScriptBoundary(fields.text, originalStart, originalEnd, name.text) &&
-        // One short Latin word ("ship", "kea", "lory") is an everyday word far more often than an animal's name.
-        (name.kind !== "common" || !isShortLatinWord(name.key))
+        nameTraits & NameTrait.katakana &&
+        !fitsScriptBoundary(fields.text, originalStart, originalEnd, name.text)
       )
-        names.push(name);
+        continue;
+      names.push(name);
     }
     if (names.length === 0) return [];
     // The first of the heaviest names, as a stable sort by weight would give.
@@ -717,6 +727,31 @@ function accentsDroppedPlausibly(written: string, name: TaxonName, language: str
 }
 
 const katakana = /\p{Script=Katakana}/u;
+
+/** What the name filters ask of a name's spelling, worked out once per name rather than once per match. */
+const NameTrait = { known: 1, latinDiacritic: 2, shortLatinWord: 4, katakana: 8 } as const;
+const nameTraits = new WeakMap<SpeciesIndex, Uint8Array>();
+
+function nameTraitsOf(species: SpeciesIndex): Uint8Array {
+  let traits = nameTraits.get(species);
+  if (traits === undefined) {
+    traits = new Uint8Array(species.names.length);
+    nameTraits.set(species, traits);
+  }
+  return traits;
+}
+
+function traitsOfName(traits: Uint8Array, nameIndex: number, name: TaxonName): number {
+  const known = traits[nameIndex] as number;
+  if (known & NameTrait.known) return known;
+  const worked =
+    NameTrait.known |
+    (latinDiacritic.test(name.text) ? NameTrait.latinDiacritic : 0) |
+    (isShortLatinWord(name.key) ? NameTrait.shortLatinWord : 0) |
+    (katakana.test(name.text) ? NameTrait.katakana : 0);
+  traits[nameIndex] = worked;
+  return worked;
+}
 
 // A katakana name inside a longer katakana word is another word: カバ (hippo) in カバン (bag).
 function fitsScriptBoundary(text: string, start: number, end: number, name: string): boolean {

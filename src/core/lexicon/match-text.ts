@@ -25,6 +25,10 @@ export interface MatchText {
    * looks for emoji only when the first code point of one has its bit set.
    */
   readonly symbolMask: number;
+  /** Whether a word that had to be deobfuscated overlaps [start, end) of `text`. */
+  hasDeobfuscatedWordIn(start: number, end: number): boolean;
+  /** The words as strings of `text`, in order. */
+  wordTexts(): string[];
 }
 
 export interface MatchWord {
