@@ -78,6 +78,44 @@ export interface CreatedApiKey {
   readonly secret: string;
 }
 
+// ── Sign-in: credentials and sessions ───────────────────────────────────────────────────────────────────────────
+
+/** What signing in checks, kept apart from `User` so that it never travels with a user record. */
+export interface UserCredentials {
+  readonly userId: number;
+  /** "scrypt$…" with its salt and parameters (services/authentication.ts), or null: no password set. */
+  readonly passwordHash: string | null;
+  /** The TOTP secret (base32), or null: MFA not enrolled. */
+  readonly mfaSecret: string | null;
+  /** The last TOTP time step accepted, so that a code is used once. */
+  readonly mfaLastStep: number | null;
+}
+
+/** A person's signed-in session: only a SHA-256 of its token is stored. */
+export interface Session {
+  readonly id: number;
+  readonly userId: number;
+  readonly organisationId: number;
+  readonly createdAt: Date;
+  readonly lastSeenAt: Date;
+  /** The absolute end, whatever the activity. */
+  readonly expiresAt: Date;
+  readonly revokedAt: Date | null;
+  readonly ip: string | null;
+  readonly userAgent: string | null;
+}
+
+export interface NewSession {
+  readonly userId: number;
+  readonly organisationId: number;
+  /** SHA-256 (hex) of the token the client holds. */
+  readonly tokenHash: string;
+  readonly expiresAt: Date;
+  readonly ip?: string | null;
+  /** Capped by the store (sessionUserAgentMaxLength). */
+  readonly userAgent?: string | null;
+}
+
 // ── Sources, trawl runs, fetched pages ───────────────────────────────────────────────────────────────────────────
 
 export interface Source {
@@ -283,13 +321,21 @@ export interface ListingPage {
 
 // ── Review ───────────────────────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * A person's verdict on a flagged listing. `legal_offer` is an offer of wildlife that is lawful (a permit, captive
+ * bred and documented); a flag is right when the verdict is either offer (flag precision counts both).
+ */
+export const reviewVerdicts = ["illegal_offer", "legal_offer", "not_wildlife", "unsure"] as const;
+export type ReviewVerdict = (typeof reviewVerdicts)[number];
+
 export interface Review {
   readonly id: number;
   readonly organisationId: number;
   readonly listingId: number;
+  /** The detection the person judged: the listing's current one when the verdict was recorded. */
   readonly detectionId: number | null;
   readonly reviewerId: number;
-  readonly verdict: Verdict;
+  readonly verdict: ReviewVerdict;
   readonly note: string | null;
   readonly reviewedAt: Date;
 }
@@ -299,8 +345,92 @@ export interface NewReview {
   readonly listingId: number;
   readonly detectionId?: number | null;
   readonly reviewerId: number;
-  readonly verdict: Verdict;
+  readonly verdict: ReviewVerdict;
   readonly note?: string | null;
+}
+
+/** Who in an organisation is to review a listing: one current assignment per listing and organisation. */
+export interface ReviewAssignment {
+  readonly organisationId: number;
+  readonly listingId: number;
+  readonly userId: number;
+  /** The actor who assigned it ("user:12", "api-key:3"). */
+  readonly assignedBy: string;
+  readonly assignedAt: Date;
+}
+
+export interface ReviewQueueQuery {
+  readonly organisationId: number;
+  /** A listing is flagged when its current detection says "offer" or scores at least this. */
+  readonly minScore: number;
+  readonly sourceId?: number;
+  /** A scientific name; a genus matches its species. */
+  readonly taxon?: string;
+  readonly language?: string;
+  readonly country?: string;
+  /** A user id, or "none" for listings nobody is assigned. */
+  readonly assignee?: number | "none";
+  /** 1 to 500; 50 if not given. */
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+/** A flagged listing waiting for its organisation's verdict. */
+export interface ReviewQueueItem {
+  readonly listingId: number;
+  readonly title: string | null;
+  readonly url: string;
+  readonly sourceId: number;
+  /** The source's slug. */
+  readonly source: string;
+  readonly platform: string | null;
+  readonly seller: string | null;
+  readonly price: { readonly amount: number; readonly currency: string | null } | null;
+  readonly language: string | null;
+  readonly country: string | null;
+  readonly score: number;
+  /** The detected taxa, Appendix I first, at most five. */
+  readonly taxa: readonly { readonly taxonId: number; readonly name: string; readonly appendix: Appendix }[];
+  readonly assignee: {
+    readonly userId: number;
+    readonly displayName: string;
+    readonly assignedAt: Date;
+  } | null;
+  readonly firstSeenAt: Date;
+  readonly lastSeenAt: Date;
+}
+
+export interface ReviewQueuePage {
+  /** Highest score first, then Appendix I before II before III, then newest. */
+  readonly items: readonly ReviewQueueItem[];
+  readonly nextCursor: string | null;
+}
+
+/** A listing's latest verdict with the detection it judged, for flag precision. */
+export interface ReviewedDetection {
+  readonly listingId: number;
+  readonly verdict: ReviewVerdict;
+  readonly reviewedAt: Date;
+  /** The source's slug. */
+  readonly source: string;
+  readonly language: string | null;
+  readonly detection: {
+    readonly verdict: Verdict;
+    readonly score: number;
+    readonly detectorVersion: string;
+    readonly taxa: readonly DetectedTaxon[];
+    readonly detectedAt: Date;
+  } | null;
+}
+
+/** A listing's latest verdict with its current content, for training. */
+export interface ReviewedListing {
+  readonly listingId: number;
+  readonly verdict: ReviewVerdict;
+  readonly title: string | null;
+  readonly text: string;
+  readonly language: string | null;
+  readonly taxa: readonly DetectedTaxon[];
 }
 
 // ── Evidence ─────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -443,6 +573,84 @@ export interface TakedownEvent {
   readonly at: Date;
   readonly actor: string;
   readonly note: string | null;
+  /** When the change happened in the world, if not when it was recorded: a removal seen on a revisit, a form sent by hand. */
+  readonly observedAt: Date | null;
+  /** What the change carried: the e-mail's Message-ID, a web form's reference, the revisit's reason. */
+  readonly details: JsonObject;
+}
+
+/**
+ * The issue's names for the states (issue 8) and the stored ones: drafted = draft, refused = rejected,
+ * expired = no_response; sent, acknowledged and removed are the same. `queued` is a notice being sent (the outbox).
+ */
+export const takedownStateNames: Readonly<Record<TakedownState, string>> = {
+  draft: "drafted",
+  queued: "queued",
+  sent: "sent",
+  acknowledged: "acknowledged",
+  removed: "removed",
+  rejected: "refused",
+  no_response: "expired",
+  withdrawn: "withdrawn",
+};
+
+// ── Platforms (where takedown notices go) ────────────────────────────────────────────────────────────────────────
+
+/** How a platform takes notices: at most one of each; e-mail is sent by wildtrawl, the others by a person. */
+export interface PlatformChannels {
+  readonly email: string | null;
+  readonly webFormUrl: string | null;
+  readonly apiEndpoint: string | null;
+}
+
+/** What a notice to the platform cites. */
+export interface PlatformLegalBases {
+  /** The national law the advert breaks, as it should be quoted (e.g. "Wildlife Act 1972, s. 49"). */
+  readonly nationalLaw: string | null;
+  /** The platform's own policy on wildlife, linked. */
+  readonly policyUrl: string | null;
+  /** Send as a notice under Article 16 of the EU Digital Services Act (the platform serves the EU). */
+  readonly dsaArticle16: boolean;
+  /** The sender's Article 22 trusted-flagger designation (coordinator and reference), when it has one. */
+  readonly trustedFlagger: string | null;
+}
+
+export interface Platform {
+  readonly id: number;
+  readonly organisationId: number;
+  /** Matches sources' `platform` (slugified): how a listing finds where its notice goes. */
+  readonly slug: string;
+  readonly name: string;
+  /** ISO 3166-1 alpha-2, upper case. */
+  readonly countries: readonly string[];
+  readonly channels: PlatformChannels;
+  readonly legalBases: PlatformLegalBases;
+  /** The notice template's language when a notice asks for none, e.g. "en". */
+  readonly defaultLanguage: string;
+  readonly createdAt: Date;
+  readonly updatedAt: Date;
+}
+
+export interface PlatformInput {
+  readonly organisationId: number;
+  readonly slug: string;
+  readonly name: string;
+  readonly countries?: readonly string[];
+  readonly channels?: Partial<PlatformChannels>;
+  readonly legalBases?: Partial<PlatformLegalBases>;
+  readonly defaultLanguage?: string;
+}
+
+/** Which notices to list. */
+export interface TakedownFilter {
+  readonly organisationId: number;
+  readonly platform?: string;
+  readonly states?: readonly TakedownState[];
+  readonly listingIds?: readonly number[];
+  /** Notices with a larger id than this, oldest first. */
+  readonly afterId?: number;
+  /** 1 to 1000; 100 if not given. */
+  readonly limit?: number;
 }
 
 // ── Audit ────────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -535,4 +743,98 @@ export interface JobFailure {
   /** A stable code, e.g. "fetch_timeout" or "lease_expired". */
   readonly code: string;
   readonly message: string;
+}
+
+// ── Statistics ───────────────────────────────────────────────────────────────────────────────────────────────────
+
+export const offerDimensions = ["taxon", "appendix", "platform", "country", "language", "product"] as const;
+/** What flagged offers are counted by. */
+export type OfferDimension = (typeof offerDimensions)[number];
+
+export const statisticsIntervals = ["day", "week", "month"] as const;
+/** The length of a period: a week starts on Monday (ISO 8601), every period at 00:00 UTC. */
+export type StatisticsInterval = (typeof statisticsIntervals)[number];
+
+export interface OfferCountQuery {
+  readonly organisationId: number;
+  readonly by: OfferDimension;
+  readonly interval: StatisticsInterval;
+  /** First sightings at or after this instant. */
+  readonly from?: Date;
+  /** First sightings before this instant. */
+  readonly to?: Date;
+}
+
+/** Flagged offers first seen in one period with one value of the dimension. */
+export interface OfferCount {
+  /** The period's first day, "YYYY-MM-DD" (UTC). */
+  readonly period: string;
+  /** The dimension's value: a taxon id, an appendix, a platform, a country or language code, a product type; null when the listing has none. */
+  readonly key: string | null;
+  /** For a taxon, its scientific name; otherwise the key. */
+  readonly label: string | null;
+  readonly count: number;
+}
+
+// ── Re-listings ──────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** What a listing's content looks like to the re-listing detector (src/core/similarity), for candidate look-up. */
+export interface ListingFingerprint {
+  readonly listingId: number;
+  readonly organisationId: number;
+  /** The content the fingerprint was computed from: a different current hash means it is out of date. */
+  readonly contentHash: string;
+  /** 64-bit SimHash of the words, signed as stored. */
+  readonly simhash: bigint;
+  /** MinHash LSH bands of the words; empty when the text is too short to be recognised. */
+  readonly bands: readonly number[];
+  /** 64-bit dHashes of the listing's images, signed as stored. */
+  readonly imageHashes: readonly bigint[];
+  /** "phone:…", "handle:…", "seller:…": who is selling, comparable across platforms. */
+  readonly sellerKeys: readonly string[];
+  readonly computedAt: Date;
+}
+
+export type NewListingFingerprint = Omit<ListingFingerprint, "organisationId" | "computedAt">;
+
+/** Why a listing is taken for another (text, image, seller, reappeared): defined with the decision that makes it. */
+export type { RelistingReason } from "../core/similarity/relisting-match.ts";
+import type { RelistingReason } from "../core/similarity/relisting-match.ts";
+
+export interface Relisting {
+  readonly id: number;
+  readonly organisationId: number;
+  /** The listing that was removed or noticed. */
+  readonly originalListingId: number;
+  /** The listing that brings it back (the same id for a reappearance). */
+  readonly newListingId: number;
+  readonly reasons: readonly RelistingReason[];
+  readonly detectedAt: Date;
+}
+
+export interface NewRelisting {
+  readonly originalListingId: number;
+  readonly newListingId: number;
+  readonly reasons: readonly RelistingReason[];
+}
+
+export interface RelistingCandidateQuery {
+  readonly organisationId: number;
+  /** Band values by position: a stored fingerprint sharing any one (at the same position) is a candidate. */
+  readonly bands: readonly number[];
+  /** Seller keys and image-hash blocks: a stored fingerprint sharing any one is a candidate. */
+  readonly lookupKeys: readonly string[];
+  readonly excludeListingIds?: readonly number[];
+  /** Only listings that were ever removed from their platform or named in a takedown notice. */
+  readonly originalsOnly?: boolean;
+  /** 1 to 1,000; 200 if not given. Those sharing most bands and keys come first. */
+  readonly limit?: number;
+}
+
+export interface RelistingCandidate {
+  readonly fingerprint: ListingFingerprint;
+  readonly sharedBands: number;
+  readonly sharedKeys: number;
+  /** When the listing was first seen removed or first named in a takedown notice, whichever came first. */
+  readonly goneAt: Date | null;
 }

@@ -9,10 +9,16 @@ import fc from "fast-check";
 import { UsageError } from "../core/errors.ts";
 import { verifyChain } from "./hash-chain.ts";
 import { encodeListingCursor } from "./listing-cursor.ts";
+import { migrations } from "./migrations/migrations.ts";
 import { openStore } from "./open-store.ts";
 import type { ClaimedJob, DetectionInput, ListingObservation, Organisation, Source } from "./records.ts";
 import { auditHashedFields } from "./sql/audit-repository.ts";
 import { custodyHashedFields } from "./sql/evidence-repository.ts";
+import { sessionContract } from "./session.contract.ts";
+import { takedownContract } from "./takedown.contract.ts";
+import { reviewContract } from "./review.contract.ts";
+import { relistingContract } from "./relisting.contract.ts";
+import { statisticsContract } from "./statistics.contract.ts";
 import { ConflictError, LeaseLostError } from "./storage-errors.ts";
 import type { Store } from "./store.ts";
 
@@ -551,7 +557,7 @@ export function storeContract(newDatabase: () => Promise<ContractDatabase>): voi
           listingId,
           detectionId: detectionRow!.id,
           reviewerId: user.id,
-          verdict: "offer",
+          verdict: "illegal_offer",
           note: "clear offer",
         },
         `user:${user.id}`,
@@ -730,6 +736,11 @@ export function storeContract(newDatabase: () => Promise<ContractDatabase>): voi
   });
 
   jobQueueContract(() => ({ store, openAnother, database }));
+  statisticsContract(newDatabase);
+  sessionContract(newDatabase);
+  takedownContract(newDatabase);
+  reviewContract(newDatabase);
+  relistingContract(newDatabase);
 }
 
 function jobQueueContract(
@@ -1046,7 +1057,7 @@ function jobQueueContract(
         assert.equal((await other.organisations.list()).length, 1);
         await other.close();
       }
-      assert.equal((await database.rows("schema_migrations")).length, 1);
+      assert.equal((await database.rows("schema_migrations")).length, migrations.length);
       assert.equal(store.dialect, database.url.startsWith("postgres") ? "postgres" : "sqlite");
     });
 

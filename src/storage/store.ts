@@ -27,19 +27,40 @@ import type {
   NewOrganisation,
   NewPage,
   NewReview,
+  NewSession,
   NewTakedownNotice,
   NewUser,
+  OfferCount,
+  OfferCountQuery,
   Organisation,
   Page,
+  Platform,
+  PlatformInput,
   Review,
+  ReviewAssignment,
+  ReviewedDetection,
+  ReviewedListing,
+  ReviewQueuePage,
+  ReviewQueueQuery,
+  Session,
   Source,
   SourceInput,
   TakedownEvent,
+  TakedownFilter,
   TakedownNotice,
   TakedownState,
   TrawlRun,
   TrawlRunState,
   User,
+  UserCredentials,
+} from "./records.ts";
+import type {
+  ListingFingerprint,
+  NewListingFingerprint,
+  NewRelisting,
+  Relisting,
+  RelistingCandidate,
+  RelistingCandidateQuery,
 } from "./records.ts";
 
 /**
@@ -70,8 +91,12 @@ export interface StoreRepositories {
   readonly reviews: ReviewRepository;
   readonly evidence: EvidenceRepository;
   readonly takedowns: TakedownRepository;
+  readonly platforms: PlatformRepository;
   readonly audit: AuditRepository;
   readonly jobs: JobQueue;
+  readonly statistics: StatisticsRepository;
+  readonly sessions: SessionRepository;
+  readonly relistings: RelistingRepository;
 }
 
 export interface OrganisationRepository {
@@ -86,7 +111,28 @@ export interface UserRepository {
   create(user: NewUser, actor: string): Promise<User>;
   get(id: number): Promise<User | null>;
   getByEmail(email: string): Promise<User | null>;
+  /** Also revokes every session of the user, in the same transaction. */
   disable(id: number, actor: string): Promise<User>;
+  listForOrganisation(organisationId: number): Promise<User[]>;
+  credentials(id: number): Promise<UserCredentials | null>;
+  /** `hash` as made by services/authentication.ts; null removes the password. */
+  setPasswordHash(id: number, hash: string | null, actor: string): Promise<User>;
+  /** Enrols (or with null removes) a TOTP secret; forgets the last step used. */
+  setMfaSecret(id: number, secret: string | null, actor: string): Promise<User>;
+  /** Records a TOTP step as used; false if it (or a later one) was used already: a replayed code. */
+  useMfaStep(id: number, step: number): Promise<boolean>;
+}
+
+export interface SessionRepository {
+  create(session: NewSession): Promise<Session>;
+  get(id: number): Promise<Session | null>;
+  /** The session whatever its state (revoked, expired): the caller decides. */
+  findByTokenHash(tokenHash: string): Promise<Session | null>;
+  /** Records activity at `at` (never moves `lastSeenAt` backwards). */
+  touch(id: number, at: Date): Promise<void>;
+  revoke(id: number, actor: string): Promise<Session>;
+  /** Revokes every live session of the user; returns how many. */
+  revokeAllForUser(userId: number, actor: string): Promise<number>;
 }
 
 export interface ApiKeyRepository {
@@ -109,6 +155,8 @@ export interface SourceRepository {
     outcome: { state: Exclude<TrawlRunState, "running">; stats?: JsonObject; error?: string | null },
   ): Promise<TrawlRun>;
   getRun(runId: number): Promise<TrawlRun | null>;
+  /** The source's runs, newest first. */
+  listRuns(sourceId: number, options?: { limit?: number }): Promise<TrawlRun[]>;
 }
 
 export interface PageRepository {
@@ -137,8 +185,24 @@ export interface ListingRepository {
 }
 
 export interface ReviewRepository {
+  /** Records a verdict (the listing's latest is the organisation's) and audits it in the same transaction. */
   record(review: NewReview, actor: string): Promise<Review>;
   listForListing(listingId: number): Promise<Review[]>;
+  /**
+   * Assigns a listing to a user of its organisation, replacing the current assignment, or clears it (`userId`
+   * null); audited in the same transaction. Returns the new assignment, or null when cleared.
+   */
+  assign(
+    assignment: { organisationId: number; listingId: number; userId: number | null },
+    actor: string,
+  ): Promise<ReviewAssignment | null>;
+  assignmentOf(organisationId: number, listingId: number): Promise<ReviewAssignment | null>;
+  /** Flagged listings the organisation has not reviewed yet, in review order, a page at a time. */
+  queue(query: ReviewQueueQuery): Promise<ReviewQueuePage>;
+  /** Each reviewed listing's latest verdict with the detection it judged, reviewed in [from, to) if given. */
+  reviewedDetections(query: { organisationId: number; from?: Date; to?: Date }): Promise<ReviewedDetection[]>;
+  /** Each reviewed listing's latest verdict with its current content; all organisations if none is given. */
+  reviewedListings(organisationId?: number): Promise<ReviewedListing[]>;
 }
 
 export interface EvidenceRepository {
@@ -165,12 +229,33 @@ export interface TakedownRepository {
    */
   transition(
     id: number,
-    move: { from: TakedownState; to: TakedownState; note?: string | null },
+    move: {
+      from: TakedownState;
+      to: TakedownState;
+      note?: string | null;
+      /** When it happened, if earlier than now (recorded on the event; `updatedAt` stays the recording time). */
+      observedAt?: Date | null;
+      details?: JsonObject;
+    },
     actor: string,
   ): Promise<TakedownNotice>;
   get(id: number): Promise<TakedownNotice | null>;
   events(noticeId: number): Promise<TakedownEvent[]>;
   listForListing(listingId: number): Promise<TakedownNotice[]>;
+  /** Notices of one organisation, oldest first, a page at a time. */
+  list(filter: TakedownFilter): Promise<TakedownNotice[]>;
+  /** The events of many notices at once (for reports), in order of notice then event. */
+  eventsOf(noticeIds: readonly number[]): Promise<TakedownEvent[]>;
+}
+
+/** Platform profiles per organisation: where and how takedown notices go, and what they cite. */
+export interface PlatformRepository {
+  /** Refuses a second platform with the same slug in the organisation (`ConflictError` "platform_exists"). */
+  create(platform: PlatformInput, actor: string): Promise<Platform>;
+  /** Creates the platform or replaces the one with the same organisation and slug. */
+  save(platform: PlatformInput, actor: string): Promise<{ platform: Platform; created: boolean }>;
+  get(organisationId: number, slug: string): Promise<Platform | null>;
+  list(organisationId: number): Promise<Platform[]>;
 }
 
 export interface AuditRepository {
@@ -224,4 +309,39 @@ export interface JobQueue {
   get(id: number): Promise<Job | null>;
   counts(queue?: string): Promise<JobCounts>;
   list(options: { queue?: string; state?: Job["state"]; limit?: number; afterId?: number }): Promise<Job[]>;
+}
+
+/** Counts for the dashboard's charts, computed in the database. */
+export interface StatisticsRepository {
+  /**
+   * Listings whose current detection is an offer, by the period of their first sighting and a dimension. A listing
+   * with several values of the dimension (taxa, products) counts once for each.
+   */
+  offerCounts(query: OfferCountQuery): Promise<OfferCount[]>;
+}
+
+/**
+ * Re-listings: fingerprints of listings for candidate look-up, and the re-listings found (src/services/relisting.ts
+ * decides; this stores and finds).
+ */
+export interface RelistingRepository {
+  /** Stores each listing's fingerprint, replacing the one it had (and its look-up keys). Returns how many. */
+  recordFingerprints(fingerprints: readonly NewListingFingerprint[]): Promise<number>;
+  fingerprint(listingId: number): Promise<ListingFingerprint | null>;
+  /** Stored fingerprints sharing a band or a look-up key with the query, in the query's organisation. */
+  findCandidates(query: RelistingCandidateQuery): Promise<RelistingCandidate[]>;
+  /** Idempotent on (original, new): recording the pair again returns the first with `created: false`. */
+  record(relisting: NewRelisting, actor: string): Promise<{ relisting: Relisting; created: boolean }>;
+  /** The re-listings of these original listings, oldest first: what the takedown report's re-listing rate counts. */
+  listForOriginals(listingIds: readonly number[]): Promise<Relisting[]>;
+  /** Re-listings in which the listing is the original or the new one. */
+  listForListing(listingId: number): Promise<Relisting[]>;
+  /** Re-listings detected in [from, to), oldest first, a page at a time. */
+  listDetected(range: {
+    organisationId?: number;
+    from?: Date;
+    to?: Date;
+    afterId?: number;
+    limit?: number;
+  }): Promise<Relisting[]>;
 }

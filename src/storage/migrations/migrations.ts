@@ -1,6 +1,11 @@
 import { createHash } from "node:crypto";
 import { StorageUnusableError } from "../storage-errors.ts";
 import { initial } from "./0001-initial.ts";
+import { sessions } from "./0002-sessions.ts";
+import { reviewQueue } from "./0003-review-queue.ts";
+import { platforms } from "./0004-platforms.ts";
+import { relistings } from "./0005-relistings.ts";
+import { statistics } from "./0006-statistics.ts";
 
 /**
  * One schema change, written for both databases side by side so they cannot drift apart. Rules (docs/storage.md):
@@ -14,7 +19,14 @@ export interface Migration {
   readonly postgres: string;
 }
 
-export const migrations: readonly Migration[] = [initial];
+export const migrations: readonly Migration[] = [
+  initial,
+  sessions,
+  reviewQueue,
+  platforms,
+  relistings,
+  statistics,
+];
 
 export function migrationChecksum(migration: Migration, dialect: "sqlite" | "postgres"): string {
   return createHash("sha256").update(migration[dialect]).digest("hex");

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { describe, it } from "node:test";
+import { migrations } from "../migrations/migrations.ts";
 import { openStore } from "../open-store.ts";
 import { storeContract } from "../store.contract.ts";
 import { StorageUnavailableError, StorageUnusableError } from "../storage-errors.ts";
@@ -21,7 +22,7 @@ describe("PostgreSQL store", { skip }, () => {
         results.map((r) => [r.code, r.stderr]),
         results.map(() => [0, ""]),
       );
-      assert.equal((await database.rows("schema_migrations")).length, 1);
+      assert.equal((await database.rows("schema_migrations")).length, migrations.length);
       await database.drop();
     });
 

@@ -9,10 +9,21 @@ import {
   type NewUser,
   type Organisation,
   type User,
+  type UserCredentials,
 } from "../records.ts";
 import { ConflictError } from "../storage-errors.ts";
 import type { ApiKeyRepository, OrganisationRepository, UserRepository } from "../store.ts";
-import { jsonParam, toDate, toDateOrNull, toJson, toNumber, toNumberOrNull, toText } from "./rows.ts";
+import {
+  jsonParam,
+  toDate,
+  toDateOrNull,
+  toJson,
+  toNumber,
+  toNumberOrNull,
+  toText,
+  toTextOrNull,
+} from "./rows.ts";
+import { revokeSessionsOfUser } from "./session-repository.ts";
 import { auditIn, type SqlContext } from "./sql-context.ts";
 import type { SqlExecutor, SqlRow } from "./sql-executor.ts";
 
@@ -151,10 +162,86 @@ export class SqlUserRepository implements UserRepository {
       );
       if (row === undefined) throw new NotFoundError("user_not_found", `no user ${id}`);
       const user = userFromRow(row);
+      // A disabled person's open sessions end with the account (RELIABILITY A8), not at their next timeout.
+      const sessionsRevoked = await revokeSessionsOfUser(tx, this.#context, id);
       await auditIn(tx, this.#context, {
         organisationId: user.organisationId,
         actor,
         action: "user.disabled",
+        subjectType: "user",
+        subjectId: id,
+        details: { sessionsRevoked },
+      });
+      return user;
+    });
+  }
+
+  async listForOrganisation(organisationId: number): Promise<User[]> {
+    const rows = await this.#db.all("SELECT * FROM users WHERE organisation_id = ? ORDER BY id", [
+      organisationId,
+    ]);
+    return rows.map(userFromRow);
+  }
+
+  async credentials(id: number): Promise<UserCredentials | null> {
+    const row = await this.#db.get(
+      "SELECT id, password_hash, mfa_secret, mfa_last_step FROM users WHERE id = ?",
+      [id],
+    );
+    if (row === undefined) return null;
+    return {
+      userId: toNumber(row.id),
+      passwordHash: toTextOrNull(row.password_hash),
+      mfaSecret: toTextOrNull(row.mfa_secret),
+      mfaLastStep: toNumberOrNull(row.mfa_last_step),
+    };
+  }
+
+  async setPasswordHash(id: number, hash: string | null, actor: string): Promise<User> {
+    return this.#updateCredential(
+      id,
+      "password_hash = ?",
+      [hash],
+      actor,
+      hash === null ? "user.password_removed" : "user.password_set",
+    );
+  }
+
+  async setMfaSecret(id: number, secret: string | null, actor: string): Promise<User> {
+    return this.#updateCredential(
+      id,
+      "mfa_secret = ?, mfa_last_step = NULL",
+      [secret],
+      actor,
+      secret === null ? "user.mfa_removed" : "user.mfa_enrolled",
+    );
+  }
+
+  async useMfaStep(id: number, step: number): Promise<boolean> {
+    // One conditional update: two requests racing with the same code cannot both win.
+    const changed = await this.#db.run(
+      "UPDATE users SET mfa_last_step = ? WHERE id = ? AND (mfa_last_step IS NULL OR mfa_last_step < ?)",
+      [step, id, step],
+    );
+    return changed === 1;
+  }
+
+  async #updateCredential(
+    id: number,
+    assignments: string,
+    params: readonly (string | null)[],
+    actor: string,
+    action: string,
+  ): Promise<User> {
+    return this.#db.transaction(async (tx) => {
+      const row = await tx.get(`UPDATE users SET ${assignments} WHERE id = ? RETURNING *`, [...params, id]);
+      if (row === undefined) throw new NotFoundError("user_not_found", `no user ${id}`);
+      const user = userFromRow(row);
+      // The audit says what changed, never the hash or the secret.
+      await auditIn(tx, this.#context, {
+        organisationId: user.organisationId,
+        actor,
+        action,
         subjectType: "user",
         subjectId: id,
       });

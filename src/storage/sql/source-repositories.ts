@@ -119,6 +119,15 @@ export class SqlSourceRepository implements SourceRepository {
     const row = await this.#db.get("SELECT * FROM trawl_runs WHERE id = ?", [runId]);
     return row ? runFromRow(row) : null;
   }
+
+  async listRuns(sourceId: number, options: { limit?: number } = {}): Promise<TrawlRun[]> {
+    const limit = Math.min(Math.max(Math.trunc(options.limit ?? 100), 1), 1000);
+    const rows = await this.#db.all("SELECT * FROM trawl_runs WHERE source_id = ? ORDER BY id DESC LIMIT ?", [
+      sourceId,
+      limit,
+    ]);
+    return rows.map(runFromRow);
+  }
 }
 
 function pageFromRow(row: SqlRow): Page {

@@ -4,11 +4,15 @@ import { SqlAuditRepository } from "./audit-repository.ts";
 import { SqlEvidenceRepository } from "./evidence-repository.ts";
 import { SqlJobQueue, type JobDialect } from "./job-queue.ts";
 import { SqlListingRepository, type ListingDialect } from "./listing-repository.ts";
+import { SqlRelistingRepository } from "./relisting-repository.ts";
 import { SqlReviewRepository } from "./review-repository.ts";
+import { SqlSessionRepository } from "./session-repository.ts";
 import type { SqlContext } from "./sql-context.ts";
 import type { SqlExecutor } from "./sql-executor.ts";
 import { SqlPageRepository, SqlSourceRepository } from "./source-repositories.ts";
+import { SqlStatisticsRepository } from "./statistics-repository.ts";
 import { SqlTakedownRepository } from "./takedown-repository.ts";
+import { SqlPlatformRepository } from "./platform-repository.ts";
 
 export interface SqlDialectParts extends SqlContext {
   readonly listings: ListingDialect;
@@ -27,7 +31,11 @@ export function sqlRepositories(db: SqlExecutor, parts: SqlDialectParts): StoreR
     reviews: new SqlReviewRepository(db, parts),
     evidence: new SqlEvidenceRepository(db, parts),
     takedowns: new SqlTakedownRepository(db, parts),
+    platforms: new SqlPlatformRepository(db, parts),
     audit: new SqlAuditRepository(db, parts.lock, parts.clock),
     jobs: new SqlJobQueue(db, parts.jobs),
+    statistics: new SqlStatisticsRepository(db),
+    sessions: new SqlSessionRepository(db, parts),
+    relistings: new SqlRelistingRepository(db, parts),
   };
 }

@@ -1,16 +1,19 @@
 import { NotFoundError, UsageError } from "../../core/errors.ts";
 import {
+  takedownStates,
   takedownTransitions,
+  type JsonObject,
   type NewTakedownNotice,
   type TakedownEvent,
+  type TakedownFilter,
   type TakedownNotice,
   type TakedownState,
 } from "../records.ts";
 import { ConflictError } from "../storage-errors.ts";
 import type { TakedownRepository } from "../store.ts";
-import { jsonParam, toDate, toJsonObject, toNumber, toText, toTextOrNull } from "./rows.ts";
+import { jsonParam, toDate, toDateOrNull, toJsonObject, toNumber, toText, toTextOrNull } from "./rows.ts";
 import { auditIn, type SqlContext } from "./sql-context.ts";
-import type { SqlExecutor, SqlRow } from "./sql-executor.ts";
+import { placeholders, type SqlExecutor, type SqlParam, type SqlRow } from "./sql-executor.ts";
 
 function noticeFromRow(row: SqlRow): TakedownNotice {
   return {
@@ -36,6 +39,8 @@ function eventFromRow(row: SqlRow): TakedownEvent {
     at: toDate(row.at),
     actor: toText(row.actor),
     note: toTextOrNull(row.note),
+    observedAt: toDateOrNull(row.observed_at),
+    details: toJsonObject(row.details),
   };
 }
 
@@ -102,7 +107,13 @@ export class SqlTakedownRepository implements TakedownRepository {
 
   async transition(
     id: number,
-    move: { from: TakedownState; to: TakedownState; note?: string | null },
+    move: {
+      from: TakedownState;
+      to: TakedownState;
+      note?: string | null;
+      observedAt?: Date | null;
+      details?: JsonObject;
+    },
     actor: string,
   ): Promise<TakedownNotice> {
     if (!(takedownTransitions[move.from] ?? []).includes(move.to)) {
@@ -128,9 +139,24 @@ export class SqlTakedownRepository implements TakedownRepository {
           `takedown notice ${id} is ${current.state}, not ${move.from}`,
         );
       }
+      if (move.observedAt && move.observedAt.getTime() > now.getTime())
+        throw new UsageError(
+          "observed_in_future",
+          `takedown notice ${id}: a change observed at ${move.observedAt.toISOString()} has not happened yet`,
+        );
       await tx.run(
-        "INSERT INTO takedown_events (notice_id, from_state, to_state, at, actor, note) VALUES (?, ?, ?, ?, ?, ?)",
-        [id, move.from, move.to, now, actor, move.note ?? null],
+        `INSERT INTO takedown_events (notice_id, from_state, to_state, at, actor, note, observed_at, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [
+          id,
+          move.from,
+          move.to,
+          now,
+          actor,
+          move.note ?? null,
+          move.observedAt ?? null,
+          jsonParam(move.details ?? {}),
+        ],
       );
       const notice = noticeFromRow(row);
       await auditIn(tx, this.#context, {
@@ -139,7 +165,12 @@ export class SqlTakedownRepository implements TakedownRepository {
         action: "takedown.transitioned",
         subjectType: "takedown_notice",
         subjectId: id,
-        details: { from: move.from, to: move.to },
+        details: {
+          from: move.from,
+          to: move.to,
+          ...(move.observedAt ? { observedAt: move.observedAt.toISOString() } : {}),
+          ...(move.details ? { details: move.details } : {}),
+        },
       });
       return notice;
     });
@@ -162,5 +193,50 @@ export class SqlTakedownRepository implements TakedownRepository {
       listingId,
     ]);
     return rows.map(noticeFromRow);
+  }
+
+  async list(filter: TakedownFilter): Promise<TakedownNotice[]> {
+    const where = ["organisation_id = ?", "id > ?"];
+    const params: SqlParam[] = [filter.organisationId, filter.afterId ?? 0];
+    if (filter.platform !== undefined) {
+      where.push("platform = ?");
+      params.push(filter.platform);
+    }
+    if (filter.states !== undefined) {
+      const unknown = filter.states.filter((state) => !(takedownStates as readonly string[]).includes(state));
+      if (unknown.length > 0)
+        throw new UsageError(
+          "takedown_state_invalid",
+          `takedown state ${unknown.join(", ")}: expected ${takedownStates.join(", ")}`,
+        );
+      if (filter.states.length === 0) return [];
+      where.push(`state IN (${placeholders(filter.states.length)})`);
+      params.push(...filter.states);
+    }
+    if (filter.listingIds !== undefined) {
+      if (filter.listingIds.length === 0) return [];
+      where.push(`listing_id IN (${placeholders(filter.listingIds.length)})`);
+      params.push(...filter.listingIds);
+    }
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+    const rows = await this.#db.all(
+      `SELECT * FROM takedown_notices WHERE ${where.join(" AND ")} ORDER BY id LIMIT ${limit}`,
+      params,
+    );
+    return rows.map(noticeFromRow);
+  }
+
+  async eventsOf(noticeIds: readonly number[]): Promise<TakedownEvent[]> {
+    const events: TakedownEvent[] = [];
+    // In slices: both databases cap the number of parameters in one statement.
+    for (let start = 0; start < noticeIds.length; start += 500) {
+      const slice = noticeIds.slice(start, start + 500);
+      const rows = await this.#db.all(
+        `SELECT * FROM takedown_events WHERE notice_id IN (${placeholders(slice.length)}) ORDER BY notice_id, id`,
+        slice,
+      );
+      events.push(...rows.map(eventFromRow));
+    }
+    return events.sort((a, b) => a.noticeId - b.noticeId || a.id - b.id);
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
+import { migrations } from "../migrations/migrations.ts";
 import { openStore } from "../open-store.ts";
 import { storeContract } from "../store.contract.ts";
 import { newSqliteDatabase } from "../testing/test-databases.ts";
@@ -96,7 +97,7 @@ describe("SQLite store", () => {
         results.map((r) => [r.code, r.stderr]),
         results.map(() => [0, ""]),
       );
-      assert.equal((await database.rows("schema_migrations")).length, 1);
+      assert.equal((await database.rows("schema_migrations")).length, migrations.length);
       await database.drop();
     });
   });
