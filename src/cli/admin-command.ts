@@ -1,7 +1,9 @@
 import { InvalidArgumentError, type Command } from "commander";
+import { UsageError } from "../core/errors.ts";
 import { apiRoles, type ApiRole } from "../services/access.ts";
 import { createAccessService } from "../services/access.ts";
 import { createAdministrationService } from "../services/administration.ts";
+import { createAuthenticationService, type AuthenticationService } from "../services/authentication.ts";
 import { openStore } from "../storage/open-store.ts";
 import type { CliContext } from "./cli-context.ts";
 
@@ -18,8 +20,34 @@ function instant(value: string): Date {
   return at;
 }
 
-/** `wildtrawl admin init` and `wildtrawl admin key create`: the first organisation, and API keys, from a shell. */
-export function registerAdminCommands(program: Command, context: CliContext): void {
+/**
+ * The password piped to `--password-stdin`: one line, its line ending removed and nothing else (spaces count).
+ * Never an argument: arguments are visible to every user of the machine and kept in shell history.
+ */
+async function readPassword(stdin: NodeJS.ReadableStream): Promise<string> {
+  let text = "";
+  for await (const chunk of stdin) {
+    text += typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8");
+    if (text.length > 64 * 1024)
+      throw new UsageError("password_invalid", "standard input: expected one line");
+  }
+  const password = text.replace(/\r?\n$/, "");
+  if (password.includes("\n") || password === "")
+    throw new UsageError("password_invalid", "standard input: expected the password on one line");
+  return password;
+}
+
+const cliActor = "system:cli";
+
+/**
+ * `wildtrawl admin init`, `admin key create` and `admin user …`: the first organisation, API keys and the people who
+ * sign in, from a shell. `stdin` is where `--password-stdin` reads (tests pass their own).
+ */
+export function registerAdminCommands(
+  program: Command,
+  context: CliContext,
+  options: { stdin?: NodeJS.ReadableStream } = {},
+): void {
   const write = (text: string): void => void context.stdout.write(`${text}\n`);
   const withAdministration = async <T>(
     work: (administration: ReturnType<typeof createAdministrationService>) => Promise<T>,
@@ -33,7 +61,20 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
     }
   };
 
-  const admin = program.command("admin").description("organisations, administrators and API keys");
+  const withAuthentication = async <T>(
+    work: (authentication: AuthenticationService) => Promise<T>,
+  ): Promise<T> => {
+    const store = await openStore(context.config.databaseUrl);
+    try {
+      const access = createAccessService({ store, clock: context.now });
+      return await work(createAuthenticationService({ store, access, clock: context.now }));
+    } finally {
+      await store.close();
+    }
+  };
+  const password = () => readPassword(options.stdin ?? process.stdin);
+
+  const admin = program.command("admin").description("organisations, administrators, people and API keys");
 
   admin
     .command("init")
@@ -79,5 +120,97 @@ export function registerAdminCommands(program: Command, context: CliContext): vo
         `API key ${created.key.prefix}… (id ${created.key.id}, role ${options.role}${created.key.expiresAt ? `, expires ${created.key.expiresAt}` : ""}). Shown this once:\n`,
       );
       write(created.secret);
+    });
+
+  const user = admin.command("user").description("the people who sign in to the dashboard");
+  user
+    .command("add")
+    .description("add a person to an organisation; with --password-stdin they can sign in at once")
+    .requiredOption("--org <slug>", "the organisation")
+    .requiredOption("--email <email>", "their email (their login name)")
+    .requiredOption("--name <name>", "their name as shown")
+    .requiredOption("--role <role>", `one of ${apiRoles.join(", ")}`, role)
+    .option("--password-stdin", "read their first password from standard input (one line)")
+    .action(
+      async (options: {
+        org: string;
+        email: string;
+        name: string;
+        role: ApiRole;
+        passwordStdin?: boolean;
+      }) => {
+        const initial = options.passwordStdin ? await password() : undefined;
+        const added = await withAuthentication((authentication) =>
+          authentication.addUser(
+            {
+              organisationSlug: options.org,
+              email: options.email,
+              displayName: options.name,
+              role: options.role,
+              ...(initial === undefined ? {} : { password: initial }),
+            },
+            cliActor,
+          ),
+        );
+        write(`Added ${added.email} (id ${added.id}, ${added.role}) to ${options.org}`);
+        if (initial === undefined)
+          write(
+            `No password yet: set one with 'wildtrawl admin user password --email ${added.email} --password-stdin'`,
+          );
+      },
+    );
+
+  user
+    .command("password")
+    .description("set a person's password (from standard input); their sessions end")
+    .requiredOption("--email <email>", "whose password")
+    .option("--password-stdin", "read the password from standard input (one line); the only way to give it")
+    .action(async (options: { email: string; passwordStdin?: boolean }) => {
+      if (!options.passwordStdin)
+        throw new UsageError(
+          "password_stdin_required",
+          "give the password on standard input with --password-stdin, never as an argument",
+        );
+      const newPassword = await password();
+      const updated = await withAuthentication((authentication) =>
+        authentication.setPassword(options.email, newPassword, cliActor),
+      );
+      write(`Password set for ${updated.email}; their sessions have ended`);
+    });
+
+  user
+    .command("disable")
+    .description("disable a person: their sessions end at once and their API keys are revoked")
+    .requiredOption("--email <email>", "who")
+    .action(async (options: { email: string }) => {
+      const disabled = await withAuthentication((authentication) =>
+        authentication.disableUser(options.email, cliActor),
+      );
+      write(`Disabled ${disabled.email} (id ${disabled.id})`);
+    });
+
+  user
+    .command("list")
+    .description("the people of an organisation")
+    .requiredOption("--org <slug>", "the organisation")
+    .option("--json", "one JSON object a line")
+    .action(async (options: { org: string; json?: boolean }) => {
+      const people = await withAuthentication((authentication) => authentication.listUsers(options.org));
+      for (const { user: person, passwordSet, mfaEnrolled } of people) {
+        const state = person.disabledAt ? "disabled" : passwordSet ? "active" : "no password";
+        if (options.json)
+          write(
+            JSON.stringify({
+              id: person.id,
+              email: person.email,
+              displayName: person.displayName,
+              role: person.role,
+              state,
+              mfaEnrolled,
+            }),
+          );
+        else
+          write(`${person.id}\t${person.email}\t${person.role}\t${state}\tmfa ${mfaEnrolled ? "on" : "off"}`);
+      }
     });
 }
