@@ -9,7 +9,13 @@ import { readDetectionModel, writeDetectionModel } from "../reference/load-model
 import { loadSpeciesIndex } from "../reference/reference-file.ts";
 import { evaluateDetection, type EvaluationReport, type Rates } from "../services/detection-evaluation.ts";
 import { trainDetectionModel } from "../services/detection-training.ts";
-import { isHeldOut, readLabelledAdverts, type LabelledAdvert } from "../services/labelled-adverts.ts";
+import {
+  isHeldOut,
+  labelledAdvertsFromReviews,
+  readLabelledAdverts,
+  type LabelledAdvert,
+} from "../services/labelled-adverts.ts";
+import { openStore } from "../storage/open-store.ts";
 import type { CliContext } from "./cli-context.ts";
 
 /** `wildtrawl detect`, `wildtrawl eval` and `wildtrawl model train`: detection from the command line. */
@@ -132,19 +138,35 @@ export function registerDetectionCommands(program: Command, context: CliContext)
     .description(
       "fit the detection weights to labelled adverts (the held-out quarter, ids divisible by 4, is never used)",
     )
-    .argument("<files...>", "labelled adverts (JSON Lines)")
+    .argument("[files...]", "labelled adverts (JSON Lines)")
     .option("--listings-from <source...>", "lines whose source contains this are marketplace listings")
     .option(
       "--exclude-source <source...>",
       "leave out lines whose source contains this (data whose terms forbid fitting)",
     )
+    .option("--reviews", "also fit to the database's review verdicts (unsure ones are left out)")
     .option("--out <file>", "where to write the weights", context.config.detectionModelPath)
     .action(
       async (
         files: string[],
-        options: { listingsFrom?: string[]; excludeSource?: string[]; out: string },
+        options: { listingsFrom?: string[]; excludeSource?: string[]; reviews?: boolean; out: string },
       ) => {
+        if (files.length === 0 && !options.reviews)
+          throw new UsageError(
+            "argument_missing",
+            "give labelled adverts (JSON Lines files), --reviews, or both",
+          );
         const sets = [];
+        if (options.reviews) {
+          const store = await openStore(context.config.databaseUrl);
+          try {
+            const reviewed = labelledAdvertsFromReviews(await store.reviews.reviewedListings());
+            context.stderr.write(`${reviewed.adverts.length} reviewed listings from the database\n`);
+            sets.push(reviewed);
+          } finally {
+            await store.close();
+          }
+        }
         for (const file of files) {
           sets.push(
             await readLabelledAdverts(file, {

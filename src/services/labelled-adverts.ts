@@ -1,5 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { InvalidInputError, type InputProblem } from "../core/errors.ts";
+import type { ReviewedListing } from "../storage/records.ts";
 
 /** One labelled advert in the format of the evaluation sets (see ../shared/eval/README.md). */
 export interface LabelledAdvert {
@@ -85,4 +86,31 @@ export function isHeldOut(advert: LabelledAdvert): boolean {
 /** A CITES-relevant offer: labelled an offer, of a taxon that is listed. */
 export function isCitesOffer(advert: LabelledAdvert): boolean {
   return advert.label_offer === true && advert.taxa.length > 0;
+}
+
+/**
+ * People's verdicts as labelled adverts: an illegal or legal offer is an offer of its listing's detected taxa, "not
+ * wildlife" is no offer, and "unsure" teaches nothing and is left out. Ids end in the listing id, so the same quarter
+ * of listings is always held out.
+ */
+export function labelledAdvertsFromReviews(
+  listings: readonly ReviewedListing[],
+  file = "reviews",
+): LabelledSet {
+  const adverts: LabelledAdvert[] = [];
+  for (const listing of listings) {
+    if (listing.verdict === "unsure") continue;
+    const offer = listing.verdict === "illegal_offer" || listing.verdict === "legal_offer";
+    adverts.push({
+      id: `review-${listing.listingId}`,
+      text: listing.text,
+      ...(listing.title ? { title: listing.title } : {}),
+      ...(listing.language ? { lang: listing.language } : {}),
+      source: file,
+      label_offer: offer,
+      taxa: offer ? [...new Set(listing.taxa.map((taxon) => taxon.scientificName))] : [],
+      context: "listing",
+    });
+  }
+  return { file, adverts };
 }
