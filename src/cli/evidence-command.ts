@@ -1,41 +1,23 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import type { Config } from "../config.ts";
 import { UsageError, WildtrawlError } from "../core/errors.ts";
 import { detect, type Advert } from "../core/detect/detect.ts";
-import { captureAdvert, type CaptureDeps } from "../evidence/capture.ts";
 import { recordCustody, verifyCustodyLog } from "../evidence/custody.ts";
-import { exportPackage, type TsaConfig } from "../evidence/package-export.ts";
+import type { TsaConfig } from "../evidence/package-export.ts";
 import { verifyPackage } from "../evidence/package-verify.ts";
-import { gitCommitOf, type SoftwareIdentity } from "../evidence/provenance.ts";
 import { ensureSigningKey } from "../evidence/signing-keys.ts";
 import { loadLexicon } from "../reference/load-lexicon.ts";
 import { readDetectionModel } from "../reference/load-model.ts";
 import { loadSpeciesIndex } from "../reference/reference-file.ts";
-import { openStore, parseDatabaseUrl } from "../storage/open-store.ts";
+import { createEvidenceService, keysDirOf } from "../services/evidence.ts";
+import { openStore } from "../storage/open-store.ts";
 import { custodyActions, type CustodyAction } from "../storage/records.ts";
 import type { Store } from "../storage/store.ts";
 import type { CliContext } from "./cli-context.ts";
-
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-
-/**
- * Where evidence and signing keys live until the configuration names a data directory: beside a SQLite database,
- * or `./wildtrawl-data` with PostgreSQL.
- */
-export function defaultDataDir(config: Config): string {
-  const target = parseDatabaseUrl(config.databaseUrl);
-  if (target.kind === "sqlite" && target.file !== ":memory:") {
-    return path.join(path.dirname(path.resolve(target.file)), "wildtrawl-data");
-  }
-  return path.resolve("wildtrawl-data");
-}
-
-export const evidenceDirOf = (dataDir: string) => path.join(dataDir, "evidence");
-export const keysDirOf = (dataDir: string) => path.join(dataDir, "keys");
+import { collect, oneOf, positiveInteger } from "./argument-parsers.ts";
 
 interface CommonOptions {
   dataDir?: string;
@@ -49,13 +31,8 @@ interface CommonOptions {
  */
 export function registerEvidenceCommands(program: Command, context: CliContext): void {
   const write = (text: string): void => void context.stdout.write(`${text}\n`);
-  const dataDir = (options: CommonOptions) => path.resolve(options.dataDir ?? defaultDataDir(context.config));
+  const dataDir = (options: CommonOptions) => path.resolve(options.dataDir ?? context.config.dataDir);
   const operator = (options: CommonOptions) => options.operator ?? `cli:${os.userInfo().username}`;
-  const software = async (): Promise<SoftwareIdentity> => ({
-    name: "wildtrawl",
-    version: context.version,
-    gitSha: await gitCommitOf(projectRoot),
-  });
   const withStore = async <T>(work: (store: Store) => Promise<T>): Promise<T> => {
     const store = await openStore(context.config.databaseUrl);
     try {
@@ -76,7 +53,10 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
     .option("--operator <who>", "who is capturing, for the custody log (default: cli:<login name>)")
     .option("--purpose <why>", "why, for the custody log")
     .option("--no-browser", "no screenshot or rendered DOM (the capture is then labelled PARTIAL)")
-    .option("--chromium <path>", "the Chromium to drive", "/usr/bin/chromium")
+    .option(
+      "--chromium <path>",
+      "the Chromium to drive (default: WILDTRAWL_CHROMIUM, else /usr/bin/chromium)",
+    )
     .option(
       "--allow-private-network",
       "let the fetcher reach private and loopback addresses (tests, intranets)",
@@ -90,37 +70,33 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
           source?: number;
           org?: string;
           browser: boolean;
-          chromium: string;
+          chromium?: string;
           allowPrivateNetwork?: boolean;
           json?: boolean;
         },
       ) => {
         const detector = await loadDetector(context.config);
         await withStore(async (store) => {
-          const deps: CaptureDeps = {
+          const evidence = createEvidenceService({
             store,
-            evidenceRoot: evidenceDirOf(dataDir(options)),
-            fetcherOptions: {
-              userAgent: `wildtrawl/${context.version} (evidence capture)`,
-              allowPrivateNetwork: options.allowPrivateNetwork ?? false,
-              // An analyst's capture of one advert is a person's visit, not a crawl: robots.txt is recorded, not obeyed.
-              respectRobotsTxt: false,
-              maxAttempts: 2,
-            },
-            browser: options.browser ? { executablePath: options.chromium } : null,
-            ...(detector ? { detect: detector } : {}),
-            software: await software(),
             now: context.now,
-          };
+            version: context.version,
+            dataDir: dataDir(options),
+            chromiumPath: options.chromium ?? context.config.chromiumPath,
+            ...(detector ? { detect: detector } : {}),
+          });
           const isListing = /^\d+$/.test(target);
           const sourceId = isListing
             ? undefined
             : (options.source ?? (await manualSource(store, options.org)));
-          const outcome = await captureAdvert(deps, {
-            ...(isListing ? { listingId: Number(target) } : { url: target, sourceId }),
-            actor: operator(options),
-            ...(options.purpose ? { purpose: options.purpose } : {}),
-          });
+          const outcome = await evidence.capture(
+            {
+              ...(isListing ? { listingId: Number(target) } : { url: target, sourceId }),
+              actor: operator(options),
+              ...(options.purpose ? { purpose: options.purpose } : {}),
+            },
+            { allowPrivateNetwork: options.allowPrivateNetwork ?? false, browser: options.browser },
+          );
           const { capture, record } = outcome;
           if (options.json) return write(JSON.stringify({ capture, record }, null, 2));
           write(
@@ -216,25 +192,20 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
         }
         const caPems = await Promise.all(options.tsaCa.map((file) => readFile(file, "utf8")));
         const tsa: TsaConfig[] = options.tsa.map((url, i) => ({ url, caPem: caPems[i] ?? caPems[0]! }));
-        const root = dataDir(options);
-        const signingKey = await ensureSigningKey(keysDirOf(root));
-        const result = await withStore(async (store) =>
-          exportPackage(
-            {
-              store,
-              evidenceRoot: evidenceDirOf(root),
-              signingKey,
-              software: await software(),
-              now: context.now,
-              tsa,
-            },
-            {
-              listingIds,
-              out: options.out,
-              actor: operator(options),
-              ...(options.purpose ? { purpose: options.purpose } : {}),
-            },
-          ),
+        const result = await withStore((store) =>
+          createEvidenceService({
+            store,
+            now: context.now,
+            version: context.version,
+            dataDir: dataDir(options),
+            chromiumPath: null,
+            tsa,
+          }).exportTo({
+            listingIds,
+            out: options.out,
+            actor: operator(options),
+            ...(options.purpose ? { purpose: options.purpose } : {}),
+          }),
         );
         if (options.json) return write(JSON.stringify(result, null, 2));
         write(`Wrote ${result.file}: ${result.captures} capture(s), ${result.files} files`);
@@ -330,22 +301,4 @@ async function loadDetector(
     // Without reference data the capture is still evidence; it only lacks the analysis.
     return undefined;
   }
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number, 1 or more");
-  return n;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function oneOf<T extends string>(allowed: readonly T[]) {
-  return (value: string): T => {
-    const match = allowed.find((candidate) => candidate === value);
-    if (match === undefined) throw new InvalidArgumentError(`expected one of ${allowed.join(", ")}`);
-    return match;
-  };
 }
