@@ -40,6 +40,7 @@ async function wildtrawlRole(origin: string, directory: string): Promise<Measure
   const { readDetectionModel } = await import("../src/reference/load-model.ts");
   const { openStore } = await import("../src/storage/open-store.ts");
   const { createTrawlingService } = await import("../src/services/trawling.ts");
+  const { createPageAnalysisPool } = await import("../src/trawl/page-analysis-pool.ts");
   const base = await loadFixtureSource(site, origin);
   const source = {
     ...base,
@@ -52,8 +53,15 @@ async function wildtrawlRole(origin: string, directory: string): Promise<Measure
     readDetectionModel(defaultDetectionModelPath),
     openStore(path.join(directory, "bench.db")),
   ]);
+  // As `wildtrawl trawl` runs by default: pages parsed and detected in one worker thread (H3).
+  const pool = createPageAnalysisPool({
+    referenceDataPath: defaultReferenceDataPath,
+    lexiconDir: defaultLexiconDir,
+    detectionModelPath: defaultDetectionModelPath,
+  });
   const loadedRssMiB = mib(process.memoryUsage.rss());
   const service = createTrawlingService({
+    analyse: pool.analyse,
     store,
     lexicon,
     model,
@@ -70,6 +78,7 @@ async function wildtrawlRole(origin: string, directory: string): Promise<Measure
     fetcher: { totalTimeoutMs: 10_000 },
   });
   const elapsedMs = performance.now() - started;
+  await pool.close();
   await store.close();
   return { pages: summary.pages + summary.errors, elapsedMs, peakRssMiB: peakRssMiB(), loadedRssMiB };
 }

@@ -9,6 +9,7 @@ import { groupSync } from "../trawl/group-sync.ts";
 import { searchTerms } from "../trawl/search-terms.ts";
 import { searchQueries } from "../trawl/sources/search-queries.ts";
 import type { SourceDeclaration } from "../trawl/sources/source-declaration.ts";
+import type { PageAnalyser } from "../trawl/page-analysis.ts";
 import { createPageHandler, type PageOutcome } from "../trawl/trawler.ts";
 import { frontierJob, frontierQueue, generationQueue } from "../trawl/trawl-frontier.ts";
 import { WarcWriter } from "../trawl/warc-writer.ts";
@@ -30,6 +31,13 @@ export interface TrawlingDeps {
   readonly userAgent: string;
   /** The warcinfo `software`, e.g. "wildtrawl/0.1.0". */
   readonly software: string;
+  /**
+   * Re-listing detection (issue 8), when given: called once the pages are worked with the listings this run added,
+   * changed or found removed (`RelistingService.checkRelistings`).
+   */
+  readonly checkRelistings?: (listingIds: readonly number[]) => Promise<unknown>;
+  /** Where pages are parsed and detected: a worker pool (page-analysis-pool.ts), or this thread when absent. */
+  readonly analyse?: PageAnalyser;
 }
 
 export interface TrawlRequest {
@@ -334,6 +342,7 @@ export function createTrawlingService(deps: TrawlingDeps): TrawlingService {
     request.signal?.addEventListener("abort", onAbort, { once: true });
 
     let concurrency = 0;
+    const touchedListings = new Set<number>();
     for (const entry of active) {
       if (!entry.queue) continue;
       const { declaration, progress } = entry;
@@ -351,6 +360,10 @@ export function createTrawlingService(deps: TrawlingDeps): TrawlingService {
       concurrency += 2 * declaration.politeness.maxConcurrentPerHost;
       const onOutcome = (outcome: PageOutcome) => {
         if (outcome.kind === "failed") return;
+        if (outcome.kind === "listing" && outcome.change !== "unchanged")
+          touchedListings.add(outcome.listingId);
+        if (outcome.kind === "removed" && outcome.listingId !== undefined)
+          touchedListings.add(outcome.listingId);
         progress.pages++;
         totals.pages++;
         if (outcome.kind === "listing") {
@@ -377,6 +390,7 @@ export function createTrawlingService(deps: TrawlingDeps): TrawlingService {
           lexicon: deps.lexicon,
           ...(deps.model ? { model: deps.model } : {}),
           now: deps.now,
+          ...(deps.analyse ? { analyse: deps.analyse } : {}),
           ...(entry.runId !== null ? { runId: entry.runId } : {}),
           ...(syncWarc ? { beforeCommit: syncWarc } : {}),
         },
@@ -427,6 +441,7 @@ export function createTrawlingService(deps: TrawlingDeps): TrawlingService {
         stop.abort();
         await idleWatch;
       }
+      if (deps.checkRelistings && touchedListings.size > 0) await deps.checkRelistings([...touchedListings]);
     } finally {
       request.signal?.removeEventListener("abort", onAbort);
       for (const fetcher of fetchers) fetcher.close();

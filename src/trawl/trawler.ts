@@ -1,5 +1,5 @@
 import { WildtrawlError } from "../core/errors.ts";
-import { detect, type Detection } from "../core/detect/detect.ts";
+import type { Detection } from "../core/detect/detect.ts";
 import type { DetectionModel } from "../core/detect/model.ts";
 import type { Lexicon } from "../core/lexicon/lexicon.ts";
 import type {
@@ -11,11 +11,12 @@ import type {
   NewJob,
 } from "../storage/records.ts";
 import type { StoreRepositories } from "../storage/store.ts";
-import { extractPage, type ExtractedPage } from "./extract/extract-page.ts";
+import type { ExtractedPage } from "./extract/extract-page.ts";
 import type { ExtractedListing } from "./extract/extracted-listing.ts";
-import { toAdvert } from "./extract/to-advert.ts";
 import { FetchError } from "./fetch-errors.ts";
 import type { Fetch, FetchResult } from "./fetcher.ts";
+import { inProcessAnalyser, type PageAnalyser } from "./page-analysis.ts";
+import { PageAnalysisError } from "./page-analysis-pool.ts";
 import type { SourceDeclaration } from "./sources/source-declaration.ts";
 import {
   frontierFetchAttempts,
@@ -54,6 +55,8 @@ export interface TrawlerDeps {
   readonly now: () => Date;
   /** The run that records pages, when there is one. */
   readonly runId?: number;
+  /** Where pages are parsed and detected; the trawler's own thread when absent (page-analysis-pool.ts). */
+  readonly analyse?: PageAnalyser;
   /** Makes the page's WARC records durable before the database refers to them (RELIABILITY R5). */
   readonly beforeCommit?: () => Promise<void>;
 }
@@ -120,7 +123,13 @@ export function createPageHandler(
   onOutcome: (outcome: PageOutcome) => void = () => {},
 ): (job: ClaimedJob, context: PageJobContext) => Promise<void> {
   const { declaration } = source;
-  const detectOptions = deps.model ? { model: deps.model } : {};
+  const analyse = deps.analyse ?? inProcessAnalyser({ lexicon: deps.lexicon, model: deps.model });
+  const language = languageOf(declaration);
+  const advertContext = {
+    site: declaration.platform.name,
+    context: declaration.context,
+    ...(language ? { language } : {}),
+  };
 
   const enqueueLinks = (page: ExtractedPage): NewJob[] => {
     const jobs: NewJob[] = [];
@@ -150,28 +159,31 @@ export function createPageHandler(
     const observedAt = deps.now();
     const html = result.decoded?.text;
     let page: ExtractedPage | undefined;
+    let detection: Detection | undefined;
     if (html !== undefined || result.status === 404 || result.status === 410) {
       try {
-        page = extractPage(
-          {
+        ({ page, detection } = await analyse({
+          page: {
             url: result.finalUrl,
             html: html ?? "",
             requestedUrl: result.requestedUrl,
             status: result.status,
             fetchedAt: result.finishedAt,
           },
-          declaration,
-        );
+          rules: declaration,
+          advert: advertContext,
+        }));
       } catch (error) {
-        // Extraction is bounded against hostile HTML; anything that still throws fails this page only (H3).
-        onOutcome({ kind: "failed", url: payload.url, code: "extract_failed", willRetry: false });
-        throw new PageJobError("extract_failed", `${payload.url}: ${String(error)}`, { cause: error });
+        // Extraction is bounded against hostile HTML; anything that still throws, runs too long or crashes its
+        // worker fails this page only (H3).
+        const code = error instanceof PageAnalysisError ? error.code : "extract_failed";
+        onOutcome({ kind: "failed", url: payload.url, code, willRetry: false });
+        throw new PageJobError(code, `${payload.url}: ${String(error)}`, { cause: error });
       }
     }
     const kind = page?.classification.kind ?? "other";
     const listing = page?.listing;
     const usable = kind === "listing" && listing && (listing.title || listing.description);
-    const detection = usable ? detectListing(listing) : undefined;
     const links = page && kind !== "removed" ? enqueueLinks(page) : [];
 
     let outcome: PageOutcome | undefined;
@@ -218,18 +230,6 @@ export function createPageHandler(
     });
     if (outcome) onOutcome(outcome);
   };
-
-  function detectListing(listing: ExtractedListing): Detection {
-    const language = listing.language ?? languageOf(declaration);
-    return detect(
-      toAdvert(
-        { ...listing, ...(language ? { language } : {}) },
-        { site: declaration.platform.name, context: declaration.context },
-      ),
-      deps.lexicon,
-      detectOptions,
-    );
-  }
 
   function observation(
     listing: ExtractedListing,
