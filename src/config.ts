@@ -1,6 +1,8 @@
 import { fileURLToPath } from "node:url";
 import path from "node:path";
 import { UsageError } from "./core/errors.ts";
+import { defaultChromiumPath } from "./evidence/browser.ts";
+import { parseDatabaseUrl } from "./storage/open-store.ts";
 
 /** Everything wildtrawl reads from the environment, validated once and frozen. */
 export interface Config {
@@ -14,6 +16,18 @@ export interface Config {
   readonly lexiconDir: string;
   /** The detection weights fit by `wildtrawl model train`. */
   readonly detectionModelPath: string;
+  /** Evidence (`evidence/`) and the signing key (`keys/`): beside a SQLite file, else `./wildtrawl-data`. */
+  readonly dataDir: string;
+  /** WARC files of trawls started by the server: beside a SQLite file, else `./warc`. */
+  readonly warcDir: string;
+  /** The Chromium that renders captures. */
+  readonly chromiumPath: string;
+  /** Where takedown notices are e-mailed through (`smtp://` or `smtps://`, credentials in the URL); null: not set. */
+  readonly smtpUrl: string | null;
+  /** The From address of takedown notices, e.g. "Wildlife Unit <notices@unit.example>"; null: not set. */
+  readonly smtpFrom: string | null;
+  /** The takedown notice templates, one file per language. */
+  readonly takedownTemplateDir: string;
 }
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -21,6 +35,7 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const defaultReferenceDataPath = path.join(projectRoot, "data", "species.json.gz");
 export const defaultCuratedDataDir = path.join(projectRoot, "data");
 export const defaultLexiconDir = path.join(projectRoot, "data", "lexicon");
+export const defaultTakedownTemplateDir = path.join(projectRoot, "data", "takedown");
 export const defaultDetectionModelPath = path.join(projectRoot, "data", "model", "detection-model.json");
 
 export function loadConfig(env: Readonly<Record<string, string | undefined>>): Config {
@@ -37,5 +52,35 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     curatedDataDir: defaultCuratedDataDir,
     lexiconDir: env.WILDTRAWL_LEXICON_DIR?.trim() || defaultLexiconDir,
     detectionModelPath: env.WILDTRAWL_DETECTION_MODEL?.trim() || defaultDetectionModelPath,
+    dataDir: path.resolve(env.WILDTRAWL_DATA_DIR?.trim() || besideDatabase(databaseUrl, "wildtrawl-data")),
+    warcDir: path.resolve(env.WILDTRAWL_WARC_DIR?.trim() || besideDatabase(databaseUrl, "warc")),
+    chromiumPath: env.WILDTRAWL_CHROMIUM?.trim() || defaultChromiumPath,
+    ...smtpConfig(env),
+    takedownTemplateDir: env.WILDTRAWL_TAKEDOWN_TEMPLATES?.trim() || defaultTakedownTemplateDir,
   });
+}
+
+/** A folder beside the SQLite file (`./warc` for `./wildtrawl.db`), or in the working directory for PostgreSQL. */
+function besideDatabase(databaseUrl: string, name: string): string {
+  const target = parseDatabaseUrl(databaseUrl);
+  return target.kind === "sqlite" && target.file !== ":memory:"
+    ? path.join(path.dirname(path.resolve(target.file)), name)
+    : path.resolve(name);
+}
+
+function smtpConfig(env: Readonly<Record<string, string | undefined>>) {
+  const smtpUrl = env.WILDTRAWL_SMTP_URL?.trim() || null;
+  const smtpFrom = env.WILDTRAWL_SMTP_FROM?.trim() || null;
+  if (smtpUrl !== null && !/^smtps?:\/\/[^/\s]+/.test(smtpUrl))
+    throw new UsageError(
+      "config_invalid",
+      // Never echo the URL: it may carry the SMTP password.
+      "WILDTRAWL_SMTP_URL: expected smtp://[user:password@]host[:port] or smtps://…",
+    );
+  if (smtpFrom !== null && !/^([^<>\r\n]*<)?[^\s@<>]+@[^\s@<>]+>?$/.test(smtpFrom))
+    throw new UsageError(
+      "config_invalid",
+      `WILDTRAWL_SMTP_FROM: expected an address such as notices@unit.example or "Unit <notices@unit.example>", got "${smtpFrom}"`,
+    );
+  return { smtpUrl, smtpFrom };
 }

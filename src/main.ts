@@ -12,6 +12,9 @@ import { registerAdminCommands } from "./cli/admin-command.ts";
 import { registerSourcesCommands } from "./cli/sources-command.ts";
 import { registerEvidenceCommands } from "./cli/evidence-command.ts";
 import { registerTrawlCommands } from "./cli/trawl-command.ts";
+import { registerReviewCommands } from "./cli/review-command.ts";
+import { registerRelistingCommands } from "./cli/relisting-command.ts";
+import { registerTakedownCommands } from "./cli/takedown-command.ts";
 
 const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
   version: string;
@@ -34,5 +37,8 @@ const program = createProgram(context, [
   (root) => registerSourcesCommands(root, context),
   (root) => registerEvidenceCommands(root, context),
   (root) => registerTrawlCommands(root, context),
+  (root) => registerReviewCommands(root, context),
+  (root) => registerRelistingCommands(root, context),
+  (root) => registerTakedownCommands(root, context),
 ]);
 process.exitCode = await runProgram(program, process.argv.slice(2), context);

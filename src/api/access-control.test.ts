@@ -63,11 +63,48 @@ function accessControl(newDatabase?: () => Promise<import("../storage/store.cont
               })),
             );
             const keys = await fixture.store.apiKeys.listForOrganisation(org.organisationId);
+            const run = await fixture.store.sources.startRun(source.id);
+            const captureIds: number[] = [];
+            for (const { listingId } of results.slice(0, 1)) {
+              const at = fixture.now();
+              const recorded = await fixture.store.evidence.recordCapture(
+                {
+                  organisationId: org.organisationId,
+                  listingId,
+                  url: `https://m.example/${n}/0`,
+                  status: "failed",
+                  failureReason: "test",
+                  startedAt: at,
+                  finishedAt: at,
+                  sha256: "c".repeat(64),
+                  files: [],
+                  provenance: {},
+                },
+                "system:test",
+              );
+              captureIds.push(recorded.capture.id);
+            }
+            const takedownIds: number[] = [];
+            for (const { listingId } of results.slice(0, 1)) {
+              const { notice } = await fixture.store.takedowns.create(
+                {
+                  organisationId: org.organisationId,
+                  listingId,
+                  platform: "m-example",
+                  idempotencyKey: `listing:${listingId}:notice:1`,
+                },
+                "system:test",
+              );
+              takedownIds.push(notice.id);
+            }
             orgs.push({
               ...org,
               sourceId: source.id,
               listingIds: results.map((r) => r.listingId),
               keyIds: keys.map((k) => k.id),
+              trawlRunIds: [run.id],
+              captureIds,
+              takedownIds,
             });
           }
           const operations = await idOperations(fixture);
@@ -86,6 +123,9 @@ function accessControl(newDatabase?: () => Promise<import("../storage/store.cont
                   sources: [owner.sourceId],
                   keys: owner.keyIds,
                   users: Object.values(owner.userIds),
+                  "trawl-runs": owner.trawlRunIds,
+                  captures: owner.captureIds,
+                  takedowns: owner.takedownIds,
                 };
                 for (const { method, path } of operations) {
                   const foreignIds = idsByKind[path.split("/")[2]!];
@@ -95,7 +135,18 @@ function accessControl(newDatabase?: () => Promise<import("../storage/store.cont
                       method: method.toUpperCase() as "GET",
                       url: path.replace("{id}", String(id)),
                       headers: bearer(secret),
-                      ...(method === "get" || method === "delete" ? {} : { payload: { verdict: "offer" } }),
+                      ...(method === "get" || method === "delete"
+                        ? {}
+                        : {
+                            // A valid body for each route, so that only the ownership check can refuse.
+                            payload: path.endsWith("/assignment")
+                              ? { userId: null }
+                              : path.endsWith("/transitions")
+                                ? { from: "draft", to: "withdrawn" }
+                                : path.endsWith("/send")
+                                  ? { reference: "ref-1" }
+                                  : { verdict: "illegal_offer" },
+                          }),
                     });
                     assert.ok(
                       [403, 404].includes(response.statusCode),

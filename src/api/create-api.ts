@@ -31,13 +31,32 @@ import {
   type Principal,
 } from "../services/access.ts";
 import { createAdministrationService, type AdministrationService } from "../services/administration.ts";
+import {
+  createAuthenticationService,
+  defaultSessionLimits,
+  type AuthenticationService,
+  type SessionLimits,
+} from "../services/authentication.ts";
 import { createListingReview, type ListingReview } from "../services/listing-review.ts";
 import { createScreeningService, type ScreeningService } from "../services/screening.ts";
 import { createSpeciesLookup, type SpeciesLookup } from "../services/species-lookup.ts";
 import { errorBody, statusForError } from "./api-errors.ts";
 import { registerAdminRoutes } from "./admin-routes.ts";
+import { registerDashboardApiRoutes } from "./dashboard-routes.ts";
+import { registerEvidenceRoutes } from "./evidence-routes.ts";
+import {
+  createOperationsServices,
+  type ApiOperations,
+  type OperationsServices,
+} from "./operations-services.ts";
+import { registerStatisticsRoutes } from "./statistics-routes.ts";
+import { registerTakedownRoutes, type TakedownApiOptions } from "./takedown-routes.ts";
+import { registerTrawlRunRoutes } from "./trawl-run-routes.ts";
 import { registerListingRoutes } from "./listing-routes.ts";
+import { registerRelistingRoutes } from "./relisting-routes.ts";
+import { registerReviewRoutes } from "./review-routes.ts";
 import { registerScreeningRoutes } from "./screening-routes.ts";
+import { registerSessionRoutes, requireCsrfHeader, sessionTokenOf } from "./session-routes.ts";
 import { HealthResponse } from "./schemas.ts";
 
 /**
@@ -60,7 +79,8 @@ export type ApiApp = FastifyInstance<
 // Formats such as date-time are checked by the same rules as the OpenAPI tools use.
 registerAjvFormats();
 
-export interface ApiLimits {
+/** Session timeouts and login throttling are limits too (services/authentication.ts has their defaults). */
+export interface ApiLimits extends SessionLimits {
   /** Largest request body, except the batch screening route. */
   readonly bodyBytes: number;
   readonly batchBodyBytes: number;
@@ -80,6 +100,7 @@ export const defaultApiLimits: ApiLimits = Object.freeze({
   requestsPerWindow: 1_200,
   rateWindowMs: 60_000,
   keyCacheMs: 1_000,
+  ...defaultSessionLimits,
 });
 
 export interface ApiDeps {
@@ -92,10 +113,15 @@ export interface ApiDeps {
   readonly limits?: Partial<ApiLimits>;
   /** Fastify's logger option: false (tests), true, or pino options. */
   readonly logger?: FastifyServerOptions["logger"];
+  /** Evidence and trawl folders and their limits (operations-services.ts); defaults under the working directory. */
+  readonly operations?: ApiOperations;
+  /** Takedown notices: templates, and the SMTP mailer and From address when configured (takedown-routes.ts). */
+  readonly takedown?: TakedownApiOptions;
 }
 
-export interface ApiServices {
+export interface ApiServices extends OperationsServices {
   readonly access: AccessService;
+  readonly authentication: AuthenticationService;
   readonly administration: AdministrationService;
   readonly screening: ScreeningService;
   readonly species: SpeciesLookup;
@@ -149,6 +175,7 @@ export function createApi(deps: ApiDeps): ApiApp {
   });
   const services: ApiServices = {
     access,
+    authentication: createAuthenticationService({ store: deps.store, access, clock: deps.clock, limits }),
     administration: createAdministrationService({ store: deps.store, access, clock: deps.clock }),
     screening: createScreeningService({
       store: deps.store,
@@ -159,7 +186,14 @@ export function createApi(deps: ApiDeps): ApiApp {
     }),
     species: createSpeciesLookup({ species: deps.species, clock: deps.clock }),
     listings: createListingReview({ store: deps.store }),
+    ...createOperationsServices({
+      ...deps,
+      access,
+      onVisitError: (error) => app.log.error({ err: error }, "trawl visit failed"),
+    }),
   };
+  // Visits run in this process: closing the server stops them gracefully first.
+  app.addHook("onClose", () => services.trawlControl.close());
 
   app.decorateRequest("principal", null);
 
@@ -173,8 +207,16 @@ export function createApi(deps: ApiDeps): ApiApp {
         "never put an API key in a URL: send 'Authorization: Bearer KEY'",
       );
     const header = request.headers.authorization;
-    const secret = header?.startsWith("Bearer ") ? header.slice(7).trim() : header ? "invalid" : undefined;
-    request.principal = await access.authenticate(secret, { ip: request.ip });
+    // A person's session cookie stands in for a key; a bearer key, when sent, wins (a browser never adds one).
+    const sessionToken = header === undefined ? sessionTokenOf(request) : undefined;
+    if (sessionToken !== undefined) {
+      const client = { ip: request.ip, userAgent: request.headers["user-agent"] ?? "" };
+      request.principal = (await services.authentication.authenticateSession(sessionToken, client)).principal;
+      await requireCsrfHeader(request, access);
+    } else {
+      const secret = header?.startsWith("Bearer ") ? header.slice(7).trim() : header ? "invalid" : undefined;
+      request.principal = await access.authenticate(secret, { ip: request.ip });
+    }
     if (config.permission)
       await access.authorize(request.principal, config.permission, config.action ?? request.url);
   });
@@ -221,7 +263,11 @@ export function createApi(deps: ApiDeps): ApiApp {
         max: limits.requestsPerWindow,
         timeWindow: limits.rateWindowMs,
         keyGenerator: (request) =>
-          request.principal ? `key:${request.principal.keyId}` : `ip:${request.ip}`,
+          request.principal
+            ? request.principal.keyId !== null
+              ? `key:${request.principal.keyId}`
+              : `user:${request.principal.userId}`
+            : `ip:${request.ip}`,
         allowList: (request) => request.routeOptions.config.public === true,
         errorResponseBuilder: (_request, context) =>
           new WildtrawlError("rate_limited", `too many requests: retry in ${context.after}`),
@@ -241,7 +287,15 @@ export function createApi(deps: ApiDeps): ApiApp {
 
       registerScreeningRoutes(v1, services, limits);
       registerListingRoutes(v1, services);
+      registerReviewRoutes(v1, services);
       registerAdminRoutes(v1, services);
+      registerDashboardApiRoutes(v1, services, deps);
+      registerTrawlRunRoutes(v1, services);
+      registerEvidenceRoutes(v1, services);
+      registerStatisticsRoutes(v1, services);
+      registerTakedownRoutes(v1, deps);
+      registerRelistingRoutes(v1, deps);
+      registerSessionRoutes(v1, services, limits);
     },
     { prefix: "/v1" },
   );

@@ -1,5 +1,6 @@
 import { Type } from "@fastify/type-provider-typebox";
 import { apiRoles } from "../services/access.ts";
+import { reviewVerdicts } from "../storage/records.ts";
 
 /** Request and response schemas: they validate requests, shape responses, and are the OpenAPI description. */
 
@@ -222,12 +223,15 @@ export const HistoryResponse = Type.Object({
   ),
 });
 
+/** A person's verdict (records.ts reviewVerdicts); `verdict` above is the detector's. */
+export const reviewVerdict = Type.Union(reviewVerdicts.map((v) => Type.Literal(v)));
+
 export const ReviewSchema = Type.Object({
   id: Type.Integer(),
   listingId: Type.Integer(),
   detectionId: nullable(Type.Integer()),
   reviewerId: Type.Integer(),
-  verdict,
+  verdict: reviewVerdict,
   note: nullable(Type.String()),
   reviewedAt: dateTime,
 });
@@ -236,7 +240,7 @@ export const ReviewsResponse = Type.Object({ items: Type.Array(ReviewSchema) });
 
 export const NewReviewRequest = Type.Object(
   {
-    verdict,
+    verdict: reviewVerdict,
     note: Type.Optional(Type.String({ maxLength: 5_000 })),
     detectionId: Type.Optional(Type.Integer({ minimum: 1 })),
   },

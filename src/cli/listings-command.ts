@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import { openStore } from "../storage/open-store.ts";
 import {
   appendices,
@@ -9,6 +9,7 @@ import {
   type Verdict,
 } from "../storage/records.ts";
 import type { CliContext } from "./cli-context.ts";
+import { isoDate, oneOf, positiveInteger } from "./argument-parsers.ts";
 
 interface SearchOptions {
   taxon?: string;
@@ -87,26 +88,4 @@ function listingLine(listing: Listing): string {
       `–${listing.lastSeenAt.toISOString().slice(0, 10)}${removed}`,
     `    ${listing.url}`,
   ].join("\n");
-}
-
-function oneOf<T extends string>(allowed: readonly T[]) {
-  return (value: string): T => {
-    const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
-    if (match === undefined) throw new InvalidArgumentError(`expected one of ${allowed.join(", ")}`);
-    return match;
-  };
-}
-
-function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError("expected a whole number, 1 or more");
-  return n;
-}
-
-function isoDate(value: string): Date {
-  const date = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(date.getTime())) {
-    throw new InvalidArgumentError("expected an ISO 8601 date, e.g. 2026-03-01 or 2026-03-01T12:00:00Z");
-  }
-  return date;
 }

@@ -1,35 +1,38 @@
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import { createApi } from "../api/create-api.ts";
+import { DashboardMissingError, defaultDashboardDir, serveDashboard } from "../api/dashboard-routes.ts";
 import { loadLexicon } from "../reference/load-lexicon.ts";
 import { readDetectionModel } from "../reference/load-model.ts";
 import { loadSpeciesIndex } from "../reference/reference-file.ts";
 import { openStore } from "../storage/open-store.ts";
+import { createSmtpMailer } from "../services/takedown-mailer.ts";
 import type { CliContext } from "./cli-context.ts";
+import { portNumber, positiveInteger } from "./argument-parsers.ts";
 
-function port(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0 || parsed > 65_535)
-    throw new InvalidArgumentError("expected a port number from 0 to 65535");
-  return parsed;
+interface ServeOptions {
+  port: number;
+  host: string;
+  rateLimit: number;
+  quiet?: boolean;
+  dashboard: boolean;
+  dashboardDir: string;
 }
 
-function count(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1)
-    throw new InvalidArgumentError("expected a positive whole number");
-  return parsed;
-}
-
-/** `wildtrawl serve`: the HTTP API, on 127.0.0.1 unless told otherwise (put a TLS proxy in front of it). */
+/**
+ * `wildtrawl serve`: the HTTP API under /v1 and the dashboard under /, on 127.0.0.1 unless told otherwise (put a
+ * TLS proxy in front of it).
+ */
 export function registerServeCommands(program: Command, context: CliContext): void {
   program
     .command("serve")
-    .description("serve the HTTP API (/v1, OpenAPI at /v1/openapi.json)")
-    .option("--port <n>", "the TCP port (0 picks a free one)", port, 8080)
+    .description("serve the HTTP API (/v1, OpenAPI at /v1/openapi.json) and the dashboard (/)")
+    .option("--port <n>", "the TCP port (0 picks a free one)", portNumber, 8080)
     .option("--host <address>", "the address to listen on", "127.0.0.1")
-    .option("--rate-limit <n>", "requests per minute per API key", count, 1_200)
+    .option("--rate-limit <n>", "requests per minute per API key", positiveInteger, 1_200)
     .option("--quiet", "log nothing but errors")
-    .action(async (options: { port: number; host: string; rateLimit: number; quiet?: boolean }) => {
+    .option("--dashboard-dir <path>", "the built dashboard (npm run build:web)", defaultDashboardDir)
+    .option("--no-dashboard", "serve the API only")
+    .action(async (options: ServeOptions) => {
       const species = await loadSpeciesIndex(context.config.referenceDataPath);
       const [lexicon, model, store] = await Promise.all([
         loadLexicon(species, context.config.lexiconDir),
@@ -45,9 +48,30 @@ export function registerServeCommands(program: Command, context: CliContext): vo
         version: context.version,
         limits: { requestsPerWindow: options.rateLimit, rateWindowMs: 60_000 },
         logger: { level: options.quiet ? "error" : "info" },
+        operations: {
+          dataDir: context.config.dataDir,
+          warcDir: context.config.warcDir,
+          chromiumPath: context.config.chromiumPath,
+        },
+        takedown: {
+          templateDir: context.config.takedownTemplateDir,
+          mailer: context.config.smtpUrl ? createSmtpMailer(context.config.smtpUrl) : null,
+          from: context.config.smtpFrom,
+        },
       });
+      let dashboard = false;
+      if (options.dashboard) {
+        try {
+          await serveDashboard(app, { distDir: options.dashboardDir });
+          dashboard = true;
+        } catch (error) {
+          if (!(error instanceof DashboardMissingError)) throw error;
+          context.stderr.write(`${error.message}; serving the API only\n`);
+        }
+      }
       const address = await app.listen({ port: options.port, host: options.host });
       context.stdout.write(`wildtrawl API listening on ${address}/v1\n`);
+      if (dashboard) context.stdout.write(`wildtrawl dashboard at ${address}/\n`);
       await new Promise<void>((resolve) => {
         const stop = () => {
           process.off("SIGINT", stop);

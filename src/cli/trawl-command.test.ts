@@ -5,6 +5,8 @@ import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { declaredOrigin, sourceFiles } from "../../test/fixtures/web/fixture-sources.ts";
 import { startFixtureWeb, type FixtureWeb } from "../../test/fixtures/web/server.ts";
+import { verifyPassword } from "../services/authentication.ts";
+import { openStore } from "../storage/open-store.ts";
 import { runCli } from "./testing/run-cli.ts";
 import { registerTrawlCommands } from "./trawl-command.ts";
 
@@ -63,6 +65,7 @@ describe("wildtrawl trawl and wildtrawl demo", () => {
       errors: number;
       fixtureEpoch: number;
       sources: Array<{ source: string; visit: string }>;
+      dashboard: { email: string; password: string };
     };
     assert.ok(summary.pages >= 40);
     for (const key of ["listings", "offersFlagged", "errors"] as const)
@@ -72,6 +75,15 @@ describe("wildtrawl trawl and wildtrawl demo", () => {
       ["fixture-shop", "fixture-ads", "fixture-forum"],
     );
     assert.equal(summary.fixtureEpoch, 0);
+    const store = await openStore(database);
+    try {
+      const user = await store.users.getByEmail(summary.dashboard.email);
+      const credentials = user && (await store.users.credentials(user.id));
+      assert.ok(credentials?.passwordHash, "the demo user can sign in to the dashboard");
+      assert.equal(await verifyPassword(summary.dashboard.password, credentials.passwordHash), true);
+    } finally {
+      await store.close();
+    }
     const again = JSON.parse((await run(args, database)).stdout) as typeof summary;
     assert.deepEqual(
       again.sources.map((source) => source.visit),

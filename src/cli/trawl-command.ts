@@ -1,5 +1,5 @@
 import path from "node:path";
-import { InvalidArgumentError, type Command } from "commander";
+import type { Command } from "commander";
 import type { DetectionModel } from "../core/detect/model.ts";
 import type { Lexicon } from "../core/lexicon/lexicon.ts";
 import { loadLexicon } from "../reference/load-lexicon.ts";
@@ -11,13 +11,18 @@ import {
   type TrawlRequest,
   type TrawlSummary,
 } from "../services/trawling.ts";
-import { openStore, parseDatabaseUrl } from "../storage/open-store.ts";
+import { ensureDemoUser } from "../services/authentication.ts";
+import { createRelistingService } from "../services/relisting.ts";
+import { openStore } from "../storage/open-store.ts";
+import type { Store } from "../storage/store.ts";
+import { createPageAnalysisPool } from "../trawl/page-analysis-pool.ts";
 import { loadSource } from "../trawl/sources/load-source.ts";
 import type { SourceDeclaration } from "../trawl/sources/source-declaration.ts";
 import { declaredOrigin, loadFixtureSource } from "../../test/fixtures/web/fixture-sources.ts";
 import { sites } from "../../test/fixtures/web/generate.ts";
 import { startFixtureWeb } from "../../test/fixtures/web/server.ts";
 import type { CliContext } from "./cli-context.ts";
+import { portNumber, wholeNumber } from "./argument-parsers.ts";
 
 /** The demo's port: the one its source files name. */
 export const demoPort = 4455;
@@ -26,18 +31,6 @@ const demoSearchQueries = 8;
 /** The fixture web has visits 0, 1 and 2: listings go and prices change at 1 and 2. */
 const lastFixtureEpoch = 2;
 
-function whole(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 0) throw new InvalidArgumentError("expected a whole number");
-  return parsed;
-}
-
-function port(value: string): number {
-  const parsed = whole(value);
-  if (parsed > 65_535) throw new InvalidArgumentError("expected a port number from 0 to 65535");
-  return parsed;
-}
-
 interface TrawlCommandOptions {
   org?: string;
   revisit?: boolean;
@@ -45,6 +38,7 @@ interface TrawlCommandOptions {
   maxSearchQueries?: number;
   concurrency?: number;
   warcDir?: string;
+  analysisWorkers?: number;
   json?: boolean;
 }
 
@@ -64,14 +58,6 @@ export function registerTrawlCommands(program: Command, context: CliContext): vo
       return { lexicon, model };
     })());
 
-  /** WARC files go beside the SQLite file (`./warc` for `./wildtrawl.db`), or in `./warc` for PostgreSQL. */
-  const defaultWarcDir = () => {
-    const target = parseDatabaseUrl(context.config.databaseUrl);
-    return target.kind === "sqlite" && target.file !== ":memory:"
-      ? path.join(path.dirname(path.resolve(target.file)), "warc")
-      : path.resolve("warc");
-  };
-
   async function runTrawl(
     sources: readonly SourceDeclaration[],
     options: TrawlCommandOptions,
@@ -81,14 +67,26 @@ export function registerTrawlCommands(program: Command, context: CliContext): vo
       loadDetector(),
       openStore(context.config.databaseUrl),
     ]);
+    const workers = options.analysisWorkers ?? 1;
+    const pool =
+      workers > 0
+        ? createPageAnalysisPool({
+            referenceDataPath: context.config.referenceDataPath,
+            lexiconDir: context.config.lexiconDir,
+            detectionModelPath: context.config.detectionModelPath,
+            workers,
+          })
+        : null;
     const service = createTrawlingService({
       store,
       lexicon,
       model,
       now: context.now,
-      warcDirectory: options.warcDir ?? defaultWarcDir(),
+      warcDirectory: options.warcDir ?? context.config.warcDir,
       userAgent: `wildtrawl/${context.version} (+https://github.com/wildtrawl/wildtrawl)`,
       software: `wildtrawl/${context.version}`,
+      checkRelistings: createRelistingService({ store }).checkRelistings,
+      ...(pool ? { analyse: pool.analyse } : {}),
     });
     const stop = new AbortController();
     let signals = 0;
@@ -119,18 +117,32 @@ export function registerTrawlCommands(program: Command, context: CliContext): vo
     } finally {
       process.off("SIGINT", onSignal);
       process.off("SIGTERM", onSignal);
+      await pool?.close();
       await store.close();
     }
   }
 
   const write = (text: string) => void context.stdout.write(`${text}\n`);
+  const withStore = async <T>(work: (store: Store) => Promise<T>): Promise<T> => {
+    const store = await openStore(context.config.databaseUrl);
+    try {
+      return await work(store);
+    } finally {
+      await store.close();
+    }
+  };
   const withTrawlOptions = (command: Command) =>
     command
       .option("--org <slug>", "the organisation the sources belong to (default: the only one)")
-      .option("--max-pages <n>", "stop after this many pages; the next run carries on", whole)
-      .option("--max-search-queries <n>", "search URLs per source and visit (default 25)", whole)
-      .option("--concurrency <n>", "pages at once over all sources (default: the sources' own)", whole)
+      .option("--max-pages <n>", "stop after this many pages; the next run carries on", wholeNumber)
+      .option("--max-search-queries <n>", "search URLs per source and visit (default 25)", wholeNumber)
+      .option("--concurrency <n>", "pages at once over all sources (default: the sources' own)", wholeNumber)
       .option("--warc-dir <dir>", "where WARC files go (default: warc/ beside the SQLite file)")
+      .option(
+        "--analysis-workers <n>",
+        "threads that parse and detect pages, each with its own memory and time limits (0: this thread)",
+        wholeNumber,
+      )
       .option("--json", "print the summary as JSON");
 
   withTrawlOptions(
@@ -155,7 +167,7 @@ export function registerTrawlCommands(program: Command, context: CliContext): vo
         "serve the fixture web on 127.0.0.1, trawl its three sites into the database, print a summary; " +
           "run again to revisit (listings go, prices change)",
       )
-      .option("--port <n>", "the fixture web's port (0 picks a free one)", port, demoPort)
+      .option("--port <n>", "the fixture web's port (0 picks a free one)", portNumber, demoPort)
       .option("--serve", "keep serving the fixture web after the trawl, until Ctrl-C")
       .option("--no-serve", "exit after the trawl (the default)"),
   ).action(async (options: TrawlCommandOptions & { port: number; serve?: boolean }) => {
@@ -178,10 +190,20 @@ export function registerTrawlCommands(program: Command, context: CliContext): vo
           },
         },
       );
+      const demoUser = await withStore((store) => ensureDemoUser(store));
       write(
         options.json
-          ? JSON.stringify({ ...jsonSummary(summary), fixtureEpoch: web.epoch() }, null, 2)
-          : formatSummary(summary),
+          ? JSON.stringify(
+              {
+                ...jsonSummary(summary),
+                fixtureEpoch: web.epoch(),
+                dashboard: { email: demoUser.email, password: demoUser.password },
+              },
+              null,
+              2,
+            )
+          : `${formatSummary(summary)}\n\nSee it in the dashboard: \`npm start -- serve\`, open http://127.0.0.1:8080/ and ` +
+              `sign in as ${demoUser.email} with the password ${demoUser.password} (new on every demo run).`,
       );
       if (options.serve) {
         context.stderr.write(`serving the fixture web on ${origin}/ until Ctrl-C\n`);

@@ -16,7 +16,24 @@ export type ApiRole = (typeof apiRoles)[number];
 
 /** What a caller may do; each role is granted a fixed set. */
 export type Permission =
-  "screen" | "species.read" | "listings.read" | "reviews.write" | "sources.read" | "policy.read" | "admin";
+  | "screen"
+  | "species.read"
+  | "listings.read"
+  | "reviews.write"
+  | "sources.read"
+  | "policy.read"
+  | "admin"
+  | "trawls.read"
+  | "trawls.run"
+  | "evidence.read"
+  | "evidence.capture"
+  | "evidence.export"
+  | "statistics.read"
+  | "reviews.read"
+  | "reviews.assign"
+  | "takedowns.read"
+  | "takedowns.write"
+  | "platforms.write";
 
 const readers: readonly ApiRole[] = [
   "admin",
@@ -35,15 +52,29 @@ export const rolePermissions: Readonly<Record<Permission, readonly ApiRole[]>> =
   "sources.read": readers,
   "policy.read": ["admin", "platform_officer"],
   admin: ["admin"],
+  "trawls.read": readers,
+  "trawls.run": ["admin", "analyst"],
+  "evidence.read": readers,
+  "evidence.capture": ["admin", "analyst", "reviewer"],
+  "evidence.export": ["admin", "analyst", "ncb_officer", "interpol_analyst"],
+  "statistics.read": readers,
+  "reviews.read": readers,
+  "reviews.assign": ["admin", "analyst", "reviewer"],
+  "takedowns.read": readers,
+  "takedowns.write": ["admin", "analyst"],
+  "platforms.write": ["admin", "analyst"],
 };
 
 /** Who is calling: always one organisation, one role, and the actor name written to the audit log. */
 export interface Principal {
   readonly organisationId: number;
   readonly role: ApiRole;
-  /** "api-key:3": how the audit log names the caller. */
+  /** "api-key:3" or "user:12" (signed in): how the audit log names the caller. */
   readonly actor: string;
-  readonly keyId: number;
+  /** The API key it authenticated with, or null for a person's session. */
+  readonly keyId: number | null;
+  /** The session it authenticated with (services/authentication.ts), or null for an API key. */
+  readonly sessionId: number | null;
   readonly userId: number | null;
 }
 
@@ -201,6 +232,7 @@ export function createAccessService(options: AccessOptions): AccessService {
         role,
         actor: `api-key:${key.id}`,
         keyId: key.id,
+        sessionId: null,
         userId: key.userId,
       };
       if (cacheMs > 0) {
