@@ -22,7 +22,7 @@ const coreRules = (depth) => ({
 });
 
 export default tseslint.config(
-  { ignores: ["node_modules/", "data/", ".cache/", "test/fixtures/"] },
+  { ignores: ["node_modules/", "data/", ".cache/", "test/fixtures/", "web/dist/"] },
   ...tseslint.configs.recommended,
   {
     rules: {

@@ -1,0 +1,83 @@
+/**
+ * The dashboard's only way to the server. Every request is same-origin with the session cookie and carries
+ * `X-Requested-With: wildtrawl`, which the API requires of cookie-authenticated unsafe requests (a cross-site form
+ * cannot set it).
+ */
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.code = code;
+  }
+}
+
+export type Query = Readonly<Record<string, string | number | boolean | null | undefined>>;
+
+/** `/v1` + path + the query's defined values, each encoded. */
+export function apiUrl(path: string, query?: Query): string {
+  const search = new URLSearchParams();
+  for (const [name, value] of Object.entries(query ?? {}))
+    if (value !== undefined && value !== null && value !== "") search.set(name, String(value));
+  const encoded = search.toString();
+  return `/v1${path}${encoded ? `?${encoded}` : ""}`;
+}
+
+const unauthorizedListeners = new Set<() => void>();
+
+/** Called when the server answers 401: the session has ended (expired, signed out elsewhere, disabled). */
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
+}
+
+async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}) {
+  const headers: Record<string, string> = { accept: "application/json", "x-requested-with": "wildtrawl" };
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  const response = await fetch(apiUrl(path, options.query), {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: options.body === undefined ? null : JSON.stringify(options.body),
+  });
+  if (response.status === 204) return undefined as T;
+  const text = await response.text();
+  let parsed: unknown = undefined;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // Not JSON (a proxy's error page): reported below by status.
+  }
+  if (!response.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+    if (response.status === 401 && path !== "/session")
+      for (const listener of unauthorizedListeners) listener();
+    throw new ApiError(
+      response.status,
+      error?.code ?? `http_${response.status}`,
+      error?.message ?? `${method} ${path} failed with HTTP ${response.status}`,
+    );
+  }
+  return parsed as T;
+}
+
+export const api = {
+  get: <T>(path: string, query?: Query) => request<T>("GET", path, query ? { query } : {}),
+  post: <T>(path: string, body?: unknown) => request<T>("POST", path, { body: body ?? {} }),
+  put: <T>(path: string, body?: unknown) => request<T>("PUT", path, { body: body ?? {} }),
+  delete: <T = void>(path: string) => request<T>("DELETE", path),
+};
+
+/** An http(s) URL as given, or null: advert links with any other scheme (javascript:, data:…) are not links. */
+export function safeHttpUrl(value: string | null | undefined): string | null {
+  if (!value) return null;
+  try {
+    const url = new URL(value);
+    return url.protocol === "http:" || url.protocol === "https:" ? url.href : null;
+  } catch {
+    return null;
+  }
+}

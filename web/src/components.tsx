@@ -1,0 +1,73 @@
+import type { ReactNode } from "react";
+import { commonMessages } from "./i18n/common.messages.ts";
+import { languageNames, languages, isLanguage } from "./i18n/messages.ts";
+import { useLanguage, useMessages } from "./i18n/language.tsx";
+import type { Loaded } from "./use-api.ts";
+
+/** Shared pieces of every screen: headings, loading and error states. */
+
+export function ScreenHeader(props: { readonly title: string; readonly children?: ReactNode }) {
+  return (
+    <header className="screen-header">
+      <h1>{props.title}</h1>
+      {props.children ? <div className="screen-actions">{props.children}</div> : null}
+    </header>
+  );
+}
+
+export function ErrorMessage(props: { readonly error: Error; readonly onRetry?: () => void }) {
+  const t = useMessages(commonMessages);
+  return (
+    <div className="notice notice-error" role="alert">
+      <strong>{t("errorTitle")}</strong>
+      <span>{props.error.message}</span>
+      {props.onRetry ? (
+        <button type="button" onClick={props.onRetry}>
+          {t("retry")}
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+export function Loading() {
+  const t = useMessages(commonMessages);
+  return (
+    <p className="loading" role="status">
+      {t("loading")}
+    </p>
+  );
+}
+
+/** Renders `children(data)` once loaded, the loading line or the error before. */
+export function WhenLoaded<T>(props: {
+  readonly loaded: Loaded<T> & { reload(): void };
+  readonly children: (data: T) => ReactNode;
+}) {
+  const { loaded } = props;
+  if (loaded.status === "loading") return <Loading />;
+  if (loaded.status === "error") return <ErrorMessage error={loaded.error} onRetry={loaded.reload} />;
+  return <>{props.children(loaded.data)}</>;
+}
+
+/** The user's choice of language, kept in localStorage. */
+export function LanguagePicker() {
+  const t = useMessages(commonMessages);
+  const { language, setLanguage } = useLanguage();
+  return (
+    <label className="language-picker">
+      <span className="visually-hidden">{t("language")}</span>
+      <select
+        value={language}
+        onChange={(event) => isLanguage(event.target.value) && setLanguage(event.target.value)}
+        aria-label={t("language")}
+      >
+        {languages.map((code) => (
+          <option key={code} value={code} lang={code}>
+            {languageNames[code]}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}

@@ -1,0 +1,12 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { App } from "./app.tsx";
+import "./styles.css";
+
+const root = document.getElementById("root");
+if (!root) throw new Error("index.html has no #root element for the dashboard");
+createRoot(root).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);
