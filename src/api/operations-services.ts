@@ -6,6 +6,7 @@ import type { AccessService } from "../services/access.ts";
 import { createEvidenceService, type EvidenceService } from "../services/evidence.ts";
 import { createStatisticsService, type StatisticsService } from "../services/statistics.ts";
 import { createTrawlControl, type TrawlControl, type TrawlControlDeps } from "../services/trawl-control.ts";
+import { createRelistingService } from "../services/relisting.ts";
 import { createTrawlingService } from "../services/trawling.ts";
 import type { Store } from "../storage/store.ts";
 
@@ -55,6 +56,7 @@ export function createOperationsServices(deps: {
     warcDirectory: operations.warcDir,
     userAgent: `wildtrawl/${deps.version} (+https://github.com/wildtrawl/wildtrawl)`,
     software: `wildtrawl/${deps.version}`,
+    checkRelistings: createRelistingService({ store: deps.store }).checkRelistings,
   });
   return {
     trawlControl: createTrawlControl({

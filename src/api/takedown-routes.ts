@@ -2,7 +2,10 @@ import { defaultTakedownTemplateDir } from "../config.ts";
 import { formatReport } from "../core/takedown/takedown-report-format.ts";
 import type { Store } from "../storage/store.ts";
 import type { NoticeMailer } from "../services/takedown-mailer.ts";
+import { createRelistingService } from "../services/relisting.ts";
 import { buildTakedownReport } from "../services/takedown-report.ts";
+import { createTakedownRevisits } from "../services/takedown-revisits.ts";
+import { createFetcher } from "../trawl/fetcher.ts";
 import { createTakedownService, loadNoticeTemplates, type TakedownService } from "../services/takedowns.ts";
 import { principalOf, type ApiApp } from "./create-api.ts";
 import { ErrorResponse, IdParams } from "./schemas.ts";
@@ -19,6 +22,7 @@ import {
   PlatformsResponse,
   PutPlatformRequest,
   ReportQuery,
+  RevisitSummarySchema,
   SendRequest,
   TransitionRequest,
 } from "./takedown-schemas.ts";
@@ -28,6 +32,10 @@ export interface TakedownApiOptions {
   readonly templateDir?: string;
   readonly mailer?: NoticeMailer | null;
   readonly from?: string | null;
+  /** Revisits may fetch private and loopback addresses (tests, intranets); never for public deployments. */
+  readonly revisitPrivateNetwork?: boolean;
+  /** How long one revisit request may fetch before it answers with what it has (`incomplete`). */
+  readonly revisitTimeMs?: number;
 }
 
 const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
@@ -204,6 +212,39 @@ export function registerTakedownRoutes(
         ...(note !== undefined ? { note } : {}),
         ...(observedAt !== undefined ? { observedAt: new Date(observedAt) } : {}),
       });
+    },
+  );
+
+  app.post(
+    "/takedowns/revisits",
+    {
+      config: { permission: "takedowns.write", action: "revisit noticed adverts" },
+      schema: {
+        tags: ["takedown"],
+        summary:
+          "Fetch every noticed advert again: removed ones move their notice to removed; copies elsewhere are looked for",
+        response: { 200: RevisitSummarySchema, ...errors },
+      },
+    },
+    async (request) => {
+      const fetcher = createFetcher({
+        userAgent: `wildtrawl (takedown revisit)`,
+        allowPrivateNetwork: options.revisitPrivateNetwork ?? false,
+        maxAttempts: 2,
+      });
+      // Answer within the request's time: what is left is checked by the next call.
+      const signal = AbortSignal.timeout(options.revisitTimeMs ?? 10_000);
+      try {
+        const summary = await createTakedownRevisits({
+          store: deps.store,
+          fetch: fetcher.fetch,
+          clock: deps.clock,
+          checkRelistings: createRelistingService({ store: deps.store }).checkRelistings,
+        }).revisit({ organisationId: principalOf(request).organisationId, signal });
+        return { ...summary, incomplete: signal.aborted };
+      } finally {
+        fetcher.close();
+      }
     },
   );
 

@@ -189,3 +189,23 @@ export const ReportQuery = Type.Object(
   },
   { additionalProperties: false },
 );
+
+export const RevisitSummarySchema = Type.Object({
+  checked: Type.Integer(),
+  removed: Type.Integer(),
+  live: Type.Integer(),
+  failed: Type.Integer(),
+  /** True when the time allowed ran out before every noticed advert was checked; call again for the rest. */
+  incomplete: Type.Boolean(),
+  items: Type.Array(
+    Type.Object({
+      noticeId: Type.Integer(),
+      listingId: Type.Integer(),
+      platform: Type.String(),
+      url: Type.String(),
+      outcome: Type.Union([Type.Literal("removed"), Type.Literal("live"), Type.Literal("failed")]),
+      reason: Type.String(),
+      observedAt: Type.String({ format: "date-time" }),
+    }),
+  ),
+});

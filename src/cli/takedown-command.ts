@@ -6,6 +6,7 @@ import { reportIntervals, type ReportInterval } from "../core/takedown/takedown-
 import { formatReport, reportFormats, type ReportFormat } from "../core/takedown/takedown-report-format.ts";
 import { createSmtpMailer } from "../services/takedown-mailer.ts";
 import { buildTakedownReport } from "../services/takedown-report.ts";
+import { createRelistingService } from "../services/relisting.ts";
 import { createTakedownRevisits } from "../services/takedown-revisits.ts";
 import {
   createTakedownService,
@@ -316,6 +317,7 @@ export function registerTakedownCommands(program: Command, context: CliContext):
         store,
         fetch: fetcher.fetch,
         clock: context.now,
+        checkRelistings: createRelistingService({ store }).checkRelistings,
       }).revisit(organisationId !== undefined ? { organisationId } : {});
       if (options.json) return write(JSON.stringify(summary, null, 2));
       write(

@@ -15,6 +15,11 @@ export interface RevisitDeps {
   readonly store: Store;
   readonly fetch: Fetch;
   readonly clock: () => Date;
+  /**
+   * Re-listing detection (`RelistingService.checkRelistings`), when given: called with the listings found removed,
+   * so that a copy already live elsewhere is recorded at once.
+   */
+  readonly checkRelistings?: (listingIds: readonly number[]) => Promise<unknown>;
 }
 
 export type RevisitOutcomeKind = "removed" | "live" | "failed";
@@ -111,6 +116,8 @@ export function createTakedownRevisits(deps: RevisitDeps) {
     try {
       result = await deps.fetch(new URL(listing.url), signal ? { signal } : {});
     } catch (error) {
+      // Stopped by the caller (its time ran out): not a check of the advert, so nothing is recorded.
+      if (signal?.aborted) return null;
       if (error instanceof FetchError)
         return record(notice, listing, "failed", error.code, deps.clock(), {
           message: error.message.slice(0, 300),
@@ -164,9 +171,11 @@ export function createTakedownRevisits(deps: RevisitDeps) {
           afterId = page.at(-1)!.id;
         }
       }
+      const removed = items.filter((i) => i.outcome === "removed").map((i) => i.listingId);
+      if (removed.length > 0) await deps.checkRelistings?.(removed);
       return {
         checked: items.length,
-        removed: items.filter((i) => i.outcome === "removed").length,
+        removed: removed.length,
         live: items.filter((i) => i.outcome === "live").length,
         failed: items.filter((i) => i.outcome === "failed").length,
         items,
