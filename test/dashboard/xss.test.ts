@@ -176,14 +176,19 @@ test(`H5: ${"≥ 100"} XSS vectors in every advert field run nothing in the queu
 });
 
 // Runs in the page (a string: the project is typed for Node, not the DOM). No script but the bundle, no frames,
-// plugins or base, no inline handler or script-like URL in any attribute, and no link that is not http(s).
+// plugins or base, no inline handler or script-like URL in any attribute, no link that is not http(s), and no
+// stylesheet or preloaded module but the dashboard's own.
 const activeContentProblems = `(() => {
   const problems = [];
   const scripts = [...document.querySelectorAll("script")];
   if (scripts.length !== 1 || !scripts[0].src) problems.push(scripts.length + " script elements");
   const risky = "iframe, frame, object, embed, applet, base, meta[http-equiv], portal, template, svg script, " +
-    "link:not([rel=stylesheet]):not([rel=icon])";
+    "link:not([rel=stylesheet]):not([rel=icon]):not([rel=modulepreload])";
   for (const element of document.querySelectorAll(risky)) problems.push("<" + element.tagName.toLowerCase() + ">");
+  // The bundle's own chunks and styles, preloaded as screens open: only ever files of the dashboard itself.
+  for (const link of document.querySelectorAll("link[rel=modulepreload], link[rel=stylesheet]"))
+    if (new URL(link.href).origin !== location.origin || !new URL(link.href).pathname.startsWith("/assets/"))
+      problems.push("link[href=" + link.getAttribute("href") + "]");
   for (const element of document.querySelectorAll("*"))
     for (const attribute of element.attributes)
       if (/^on/i.test(attribute.name) || /^\\s*(javascript|data|vbscript):/i.test(attribute.value))

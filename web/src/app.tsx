@@ -1,4 +1,4 @@
-import { useEffect } from "react";
+import { Suspense, useEffect } from "react";
 import { LanguagePicker, Loading } from "./components.tsx";
 import { commonMessages } from "./i18n/common.messages.ts";
 import { LanguageProvider, useLanguage, useMessages } from "./i18n/language.tsx";
@@ -62,7 +62,11 @@ function SignedIn({ user }: { readonly user: SessionUser }) {
   else {
     const Screen = matched.route.screen;
     // Keyed by path so that a screen's state starts afresh for another listing or taxon.
-    content = <Screen key={pathname} params={matched.params} />;
+    content = (
+      <Suspense fallback={<Loading />}>
+        <Screen key={pathname} params={matched.params} />
+      </Suspense>
+    );
   }
 
   return (

@@ -1,13 +1,22 @@
-import type { ComponentType } from "react";
+import { lazy, type ComponentType } from "react";
 import type { Translated } from "./i18n/messages.ts";
 import { everyone, listingReaders, type Role } from "./roles.ts";
-import { ListingScreen } from "./screens/listing.tsx";
-import { ReviewQueueScreen } from "./screens/review-queue.tsx";
-import { SourcesScreen } from "./screens/sources.tsx";
-import { SpeciesScreen } from "./screens/species.tsx";
-import { StatisticsScreen } from "./screens/statistics.tsx";
-import { TakedownsScreen } from "./screens/takedowns.tsx";
-import { TaxonScreen } from "./screens/taxon.tsx";
+
+// Each screen is its own chunk, loaded when first opened: the first page downloads and parses only the shell and
+// the screen it shows (the charts library, for one, only with the statistics).
+const ReviewQueueScreen = lazy(() =>
+  import("./screens/review-queue.tsx").then((m) => ({ default: m.ReviewQueueScreen })),
+);
+const ListingScreen = lazy(() => import("./screens/listing.tsx").then((m) => ({ default: m.ListingScreen })));
+const SpeciesScreen = lazy(() => import("./screens/species.tsx").then((m) => ({ default: m.SpeciesScreen })));
+const TaxonScreen = lazy(() => import("./screens/taxon.tsx").then((m) => ({ default: m.TaxonScreen })));
+const SourcesScreen = lazy(() => import("./screens/sources.tsx").then((m) => ({ default: m.SourcesScreen })));
+const TakedownsScreen = lazy(() =>
+  import("./screens/takedowns.tsx").then((m) => ({ default: m.TakedownsScreen })),
+);
+const StatisticsScreen = lazy(() =>
+  import("./screens/statistics.tsx").then((m) => ({ default: m.StatisticsScreen })),
+);
 
 export interface ScreenProps {
   /** The path's `:name` parameters, decoded. */
@@ -26,7 +35,7 @@ export interface Route {
 
 /**
  * Every screen of the dashboard. To add one: write web/src/screens/<name>.tsx (its words in
- * web/src/screens/<name>.messages.ts, see docs/dashboard.md), import it above, and add one line below.
+ * web/src/screens/<name>.messages.ts, see docs/dashboard.md), declare it lazily above, and add one line below.
  * "/" opens the first navigation entry the user's role may see.
  */
 export const routes: readonly Route[] = [
