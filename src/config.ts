@@ -22,6 +22,11 @@ export interface Config {
   readonly warcDir: string;
   /** The Chromium that renders captures. */
   readonly chromiumPath: string;
+  /**
+   * Where the custody log's signed, time-stamped heads are written (RELIABILITY E7): mount a folder that lives off
+   * the database host here. Default: custody-anchors/ in the data folder.
+   */
+  readonly custodyAnchorDir: string;
   /** Where takedown notices are e-mailed through (`smtp://` or `smtps://`, credentials in the URL); null: not set. */
   readonly smtpUrl: string | null;
   /** The From address of takedown notices, e.g. "Wildlife Unit <notices@unit.example>"; null: not set. */
@@ -46,15 +51,21 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       `WILDTRAWL_DATABASE_URL: expected a file path, a sqlite: URL or a postgres:// URL, got "${databaseUrl}"`,
     );
   }
+  const dataDir = path.resolve(
+    env.WILDTRAWL_DATA_DIR?.trim() || besideDatabase(databaseUrl, "wildtrawl-data"),
+  );
   return Object.freeze({
     databaseUrl,
     referenceDataPath: env.WILDTRAWL_REFERENCE_DATA?.trim() || defaultReferenceDataPath,
     curatedDataDir: defaultCuratedDataDir,
     lexiconDir: env.WILDTRAWL_LEXICON_DIR?.trim() || defaultLexiconDir,
     detectionModelPath: env.WILDTRAWL_DETECTION_MODEL?.trim() || defaultDetectionModelPath,
-    dataDir: path.resolve(env.WILDTRAWL_DATA_DIR?.trim() || besideDatabase(databaseUrl, "wildtrawl-data")),
+    dataDir,
     warcDir: path.resolve(env.WILDTRAWL_WARC_DIR?.trim() || besideDatabase(databaseUrl, "warc")),
     chromiumPath: env.WILDTRAWL_CHROMIUM?.trim() || defaultChromiumPath,
+    custodyAnchorDir: path.resolve(
+      env.WILDTRAWL_CUSTODY_ANCHOR_DIR?.trim() || path.join(dataDir, "custody-anchors"),
+    ),
     ...smtpConfig(env),
     takedownTemplateDir: env.WILDTRAWL_TAKEDOWN_TEMPLATES?.trim() || defaultTakedownTemplateDir,
   });

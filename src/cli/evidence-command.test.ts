@@ -72,8 +72,18 @@ describe("wildtrawl capture, custody and evidence", () => {
       "court file",
     );
     assert.equal(handed.code, exitCodes.ok, handed.stderr);
-    const verified = await run("custody", "verify");
-    assert.match(verified.stdout, /^Custody log intact: 2 entries/);
+    const anchors = path.join(dataDir, "anchors");
+    const unanchored = await run("custody", "verify", "--anchors", anchors, "--data-dir", dataDir);
+    assert.match(unanchored.stdout, /^Custody log intact: 2 entries/);
+    assert.match(unanchored.stdout, /No anchored heads/);
+    const anchored = await run("custody", "anchor", "--anchors", anchors, "--data-dir", dataDir);
+    assert.equal(anchored.code, exitCodes.ok, anchored.stderr);
+    assert.match(anchored.stdout, /^Anchored entry \d+ \(2 entries\)/);
+    const again = await run("custody", "anchor", "--anchors", anchors, "--data-dir", dataDir);
+    assert.match(again.stdout, /^Nothing new since the last anchor/);
+    const verified = await run("custody", "verify", "--anchors", anchors, "--data-dir", dataDir);
+    assert.equal(verified.code, exitCodes.ok, verified.stderr);
+    assert.match(verified.stdout, /Matches all 1 anchored heads/);
 
     const caFile = path.join(dataDir, "tsa-ca.pem");
     await writeFile(caFile, tsa.caPem);

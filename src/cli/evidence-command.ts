@@ -8,7 +8,8 @@ import { detect, type Advert } from "../core/detect/detect.ts";
 import { recordCustody, verifyCustodyLog } from "../evidence/custody.ts";
 import type { TsaConfig } from "../evidence/package-export.ts";
 import { verifyPackage } from "../evidence/package-verify.ts";
-import { ensureSigningKey } from "../evidence/signing-keys.ts";
+import { anchorCustodyHead, verifyCustodyAnchors } from "../evidence/custody-anchor.ts";
+import { ensureSigningKey, loadSigningKey } from "../evidence/signing-keys.ts";
 import { loadLexicon } from "../reference/load-lexicon.ts";
 import { readDetectionModel } from "../reference/load-model.ts";
 import { loadSpeciesIndex } from "../reference/reference-file.ts";
@@ -114,17 +115,81 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
       },
     );
 
+  const tsaConfigs = async (options: { tsa: string[]; tsaCa: string[] }): Promise<TsaConfig[]> => {
+    if (options.tsa.length > 0 && options.tsaCa.length === 0) {
+      throw new UsageError("tsa_ca_missing", "--tsa needs --tsa-ca: the CA its certificate must chain to");
+    }
+    const caPems = await Promise.all(options.tsaCa.map((file) => readFile(file, "utf8")));
+    return options.tsa.map((url, i) => ({ url, caPem: caPems[i] ?? caPems[0]! }));
+  };
+
   const custody = program.command("custody").description("the chain of custody of captures");
   custody
     .command("verify")
     .description("walk the whole hash-chained custody log and name the first broken entry")
     .option("--json", "machine-readable output")
-    .action(async (options: { json?: boolean }) => {
-      const result = await withStore((store) => verifyCustodyLog(store));
+    .option(
+      "--anchors <dir>",
+      "also check the log against the signed heads in this folder (default: the configured one)",
+    )
+    .option("--data-dir <dir>", "where evidence and keys are kept")
+    .action(async (options: CommonOptions & { json?: boolean; anchors?: string }) => {
+      const anchorsDir = path.resolve(options.anchors ?? context.config.custodyAnchorDir);
+      const result = await withStore(async (store) => {
+        const walked = await verifyCustodyLog(store);
+        const key = await loadSigningKey(keysDirOf(dataDir(options)));
+        const anchors = key ? await verifyCustodyAnchors(store, anchorsDir, key.publicKeyPem) : null;
+        return { ...walked, anchors };
+      });
       if (options.json) write(JSON.stringify(result, null, 2));
       if (result.break) throw new WildtrawlError("custody_broken", result.break.message);
-      if (!options.json) write(`Custody log intact: ${result.entries} entries, head ${result.head}`);
+      if (result.anchors?.problem)
+        throw new WildtrawlError("custody_anchor_mismatch", result.anchors.problem);
+      if (!options.json) {
+        write(`Custody log intact: ${result.entries} entries, head ${result.head}`);
+        write(
+          result.anchors && result.anchors.anchors > 0
+            ? `Matches all ${result.anchors.anchors} anchored heads in ${anchorsDir} (newest: entry ${result.anchors.newest?.headId}, ${result.anchors.newest?.anchoredAt})`
+            : `No anchored heads in ${anchorsDir}: a cut-off tail of the log could not be noticed (run \`wildtrawl custody anchor\`)`,
+        );
+      }
     });
+  custody
+    .command("anchor")
+    .description(
+      "sign and time-stamp the log's head into the anchors folder (wildtrawl serve does it every 15 minutes)",
+    )
+    .option(
+      "--anchors <dir>",
+      "where anchors go (default: the configured folder; keep it off the database host)",
+    )
+    .option("--tsa <url>", "an RFC 3161 time-stamping authority (repeat for more)", collect, [])
+    .option(
+      "--tsa-ca <file>",
+      "the CA certificate(s) of the TSAs, PEM (one file per --tsa, or one for all)",
+      collect,
+      [],
+    )
+    .option("--data-dir <dir>", "where evidence and keys are kept")
+    .option("--json", "machine-readable output")
+    .action(
+      async (
+        options: CommonOptions & { anchors?: string; tsa: string[]; tsaCa: string[]; json?: boolean },
+      ) => {
+        const tsa = await tsaConfigs(options);
+        const anchorsDir = path.resolve(options.anchors ?? context.config.custodyAnchorDir);
+        const signingKey = await ensureSigningKey(keysDirOf(dataDir(options)));
+        const result = await withStore((store) =>
+          anchorCustodyHead({ store, signingKey, anchorsDir, tsa, clock: context.now }),
+        );
+        if (options.json) return write(JSON.stringify(result, null, 2));
+        write(
+          result.created
+            ? `Anchored entry ${result.anchor.headId} (${result.anchor.entries} entries) in ${result.file}`
+            : `Nothing new since the last anchor (${result.file})`,
+        );
+      },
+    );
   custody
     .command("record")
     .description("record a view, share, hand-over (transfer), verification or deletion request of a capture")
@@ -184,14 +249,7 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
         listingIds: number[],
         options: CommonOptions & { out: string; tsa: string[]; tsaCa: string[]; json?: boolean },
       ) => {
-        if (options.tsa.length > 0 && options.tsaCa.length === 0) {
-          throw new UsageError(
-            "tsa_ca_missing",
-            "--tsa needs --tsa-ca: the CA its certificate must chain to",
-          );
-        }
-        const caPems = await Promise.all(options.tsaCa.map((file) => readFile(file, "utf8")));
-        const tsa: TsaConfig[] = options.tsa.map((url, i) => ({ url, caPem: caPems[i] ?? caPems[0]! }));
+        const tsa = await tsaConfigs(options);
         const result = await withStore((store) =>
           createEvidenceService({
             store,

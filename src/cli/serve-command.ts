@@ -4,6 +4,9 @@ import { DashboardMissingError, defaultDashboardDir, serveDashboard } from "../a
 import { loadLexicon } from "../reference/load-lexicon.ts";
 import { readDetectionModel } from "../reference/load-model.ts";
 import { loadSpeciesIndex } from "../reference/reference-file.ts";
+import { startCustodyAnchoring } from "../evidence/custody-anchor.ts";
+import { ensureSigningKey } from "../evidence/signing-keys.ts";
+import { keysDirOf } from "../services/evidence.ts";
 import { openStore } from "../storage/open-store.ts";
 import { createSmtpMailer } from "../services/takedown-mailer.ts";
 import type { CliContext } from "./cli-context.ts";
@@ -69,6 +72,18 @@ export function registerServeCommands(program: Command, context: CliContext): vo
           context.stderr.write(`${error.message}; serving the API only\n`);
         }
       }
+      // The custody log's head, signed into the anchors folder now and every 15 minutes (RELIABILITY E7).
+      const anchoring = startCustodyAnchoring(
+        {
+          store,
+          signingKey: await ensureSigningKey(keysDirOf(context.config.dataDir)),
+          anchorsDir: context.config.custodyAnchorDir,
+        },
+        {
+          onError: (error) =>
+            context.stderr.write(`custody anchor not written: ${(error as Error).message}\n`),
+        },
+      );
       const address = await app.listen({ port: options.port, host: options.host });
       context.stdout.write(`wildtrawl API listening on ${address}/v1\n`);
       if (dashboard) context.stdout.write(`wildtrawl dashboard at ${address}/\n`);
@@ -78,6 +93,7 @@ export function registerServeCommands(program: Command, context: CliContext): vo
           process.off("SIGTERM", stop);
           void app
             .close()
+            .then(() => anchoring.stop())
             .then(() => store.close())
             .finally(resolve);
         };
