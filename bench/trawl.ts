@@ -53,7 +53,8 @@ async function wildtrawlRole(origin: string, directory: string): Promise<Measure
     readDetectionModel(defaultDetectionModelPath),
     openStore(path.join(directory, "bench.db")),
   ]);
-  // As `wildtrawl trawl` runs by default: pages parsed and detected in one worker thread (H3).
+  // As `wildtrawl trawl` runs by default: pages parsed and detected in one worker thread (H3);
+  // BENCH_NO_POOL=1 measures them in the trawler's own thread instead.
   const pool = createPageAnalysisPool({
     referenceDataPath: defaultReferenceDataPath,
     lexiconDir: defaultLexiconDir,
@@ -61,7 +62,7 @@ async function wildtrawlRole(origin: string, directory: string): Promise<Measure
   });
   const loadedRssMiB = mib(process.memoryUsage.rss());
   const service = createTrawlingService({
-    analyse: pool.analyse,
+    ...(process.env.BENCH_NO_POOL ? {} : { analyse: pool.analyse }),
     store,
     lexicon,
     model,
