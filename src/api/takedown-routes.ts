@@ -3,6 +3,7 @@ import { formatReport } from "../core/takedown/takedown-report-format.ts";
 import type { Store } from "../storage/store.ts";
 import type { NoticeMailer } from "../services/takedown-mailer.ts";
 import { createRelistingService } from "../services/relisting.ts";
+import { imageDownloader } from "../trawl/image-decode.ts";
 import { buildTakedownReport } from "../services/takedown-report.ts";
 import { createTakedownRevisits } from "../services/takedown-revisits.ts";
 import { createFetcher } from "../trawl/fetcher.ts";
@@ -239,7 +240,10 @@ export function registerTakedownRoutes(
           store: deps.store,
           fetch: fetcher.fetch,
           clock: deps.clock,
-          checkRelistings: createRelistingService({ store: deps.store }).checkRelistings,
+          checkRelistings: createRelistingService({
+            store: deps.store,
+            fetchImage: imageDownloader(fetcher.fetch),
+          }).checkRelistings,
         }).revisit({ organisationId: principalOf(request).organisationId, signal });
         return { ...summary, incomplete: signal.aborted };
       } finally {

@@ -93,6 +93,29 @@ describe("wildtrawl relistings", () => {
     assert.equal((await run("relistings", "list", "--until", "2000-01-01")).stdout, "No re-listings.\n");
   });
 
+  it("with --images, fetches photos through the vetted fetcher: an internal address is refused, not fetched", async () => {
+    const store = await openStore(databaseUrl);
+    const source = (await store.sources.list())[0]!;
+    const [photo] = await store.listings.ingest([
+      {
+        sourceId: source.id,
+        listingKey: "photo",
+        observedAt: new Date(Date.UTC(2026, 2, 6)),
+        url: "https://x.example/photo",
+        title: "Carved figure",
+        text: "Carved figure, see the photo",
+        attributes: { imageUrls: ["http://127.0.0.1/photo.jpg"] },
+      },
+    ]);
+    await store.close();
+    const checked = JSON.parse(
+      (await run("relistings", "check", String(photo!.listingId), "--images", "--json")).stdout,
+    ) as { imageFailures: { listingId: number; url: string; code: string }[] };
+    assert.equal(checked.imageFailures.length, 1);
+    assert.equal(checked.imageFailures[0]!.url, "http://127.0.0.1/photo.jpg");
+    assert.match(checked.imageFailures[0]!.code, /address|private|blocked|loopback|special/);
+  });
+
   it("refuses bad arguments and names a missing listing", async () => {
     assert.equal((await run("relistings", "check", "abc")).code, exitCodes.usage);
     assert.equal((await run("relistings", "list", "--since", "yesterday")).code, exitCodes.usage);

@@ -2,6 +2,8 @@ import type { Command } from "commander";
 import type { RelistingReason } from "../core/similarity/relisting-match.ts";
 import { createRelistingService } from "../services/relisting.ts";
 import { openStore } from "../storage/open-store.ts";
+import { createFetcher } from "../trawl/fetcher.ts";
+import { imageDownloader } from "../trawl/image-decode.ts";
 import type { Relisting } from "../storage/records.ts";
 import type { CliContext } from "./cli-context.ts";
 import { isoDate, positiveInteger } from "./argument-parsers.ts";
@@ -38,11 +40,18 @@ export function registerRelistingCommands(program: Command, context: CliContext)
       positiveInteger(value),
     ])
     .option("--since <date>", "only listings seen at or after this date (ISO 8601)", isoDate)
+    .option("--images", "also download up to 4 photos of each listing and compare them (polite, SSRF-vetted)")
     .option("--json", "machine-readable output: { checked, fingerprinted, relistings, imageFailures }")
-    .action(async (listingIds: number[] | undefined, options: CheckOptions) => {
+    .action(async (listingIds: number[] | undefined, options: CheckOptions & { images?: boolean }) => {
       const store = await openStore(context.config.databaseUrl);
+      const fetcher = options.images
+        ? createFetcher({ userAgent: `wildtrawl/${context.version} (re-listing check)`, maxAttempts: 2 })
+        : null;
       try {
-        const service = createRelistingService({ store });
+        const service = createRelistingService({
+          store,
+          ...(fetcher ? { fetchImage: imageDownloader(fetcher.fetch) } : {}),
+        });
         let ids = listingIds ?? [];
         if (ids.length === 0) {
           let cursor: string | undefined;
@@ -66,6 +75,7 @@ export function registerRelistingCommands(program: Command, context: CliContext)
         );
         for (const relisting of check.relistings) write(relistingLine(relisting));
       } finally {
+        fetcher?.close();
         await store.close();
       }
     });

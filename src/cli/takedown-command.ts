@@ -7,6 +7,7 @@ import { formatReport, reportFormats, type ReportFormat } from "../core/takedown
 import { createSmtpMailer } from "../services/takedown-mailer.ts";
 import { buildTakedownReport } from "../services/takedown-report.ts";
 import { createRelistingService } from "../services/relisting.ts";
+import { imageDownloader } from "../trawl/image-decode.ts";
 import { createTakedownRevisits } from "../services/takedown-revisits.ts";
 import {
   createTakedownService,
@@ -317,7 +318,8 @@ export function registerTakedownCommands(program: Command, context: CliContext):
         store,
         fetch: fetcher.fetch,
         clock: context.now,
-        checkRelistings: createRelistingService({ store }).checkRelistings,
+        checkRelistings: createRelistingService({ store, fetchImage: imageDownloader(fetcher.fetch) })
+          .checkRelistings,
       }).revisit(organisationId !== undefined ? { organisationId } : {});
       if (options.json) return write(JSON.stringify(summary, null, 2));
       write(
