@@ -1,22 +1,14 @@
 import { lazy, type ComponentType } from "react";
 import type { Translated } from "./i18n/messages.ts";
 import { everyone, listingReaders, type Role } from "./roles.ts";
+import { matchPath } from "./router.tsx";
 
 // Each screen is its own chunk, loaded when first opened: the first page downloads and parses only the shell and
-// the screen it shows (the charts library, for one, only with the statistics).
-const ReviewQueueScreen = lazy(() =>
-  import("./screens/review-queue.tsx").then((m) => ({ default: m.ReviewQueueScreen })),
-);
-const ListingScreen = lazy(() => import("./screens/listing.tsx").then((m) => ({ default: m.ListingScreen })));
-const SpeciesScreen = lazy(() => import("./screens/species.tsx").then((m) => ({ default: m.SpeciesScreen })));
-const TaxonScreen = lazy(() => import("./screens/taxon.tsx").then((m) => ({ default: m.TaxonScreen })));
-const SourcesScreen = lazy(() => import("./screens/sources.tsx").then((m) => ({ default: m.SourcesScreen })));
-const TakedownsScreen = lazy(() =>
-  import("./screens/takedowns.tsx").then((m) => ({ default: m.TakedownsScreen })),
-);
-const StatisticsScreen = lazy(() =>
-  import("./screens/statistics.tsx").then((m) => ({ default: m.StatisticsScreen })),
-);
+// the screen it shows (the charts library, for one, only with the statistics). `preloadScreen` starts that download
+// at once, beside the session check, instead of after it.
+function lazyScreen(load: () => Promise<{ default: ComponentType<ScreenProps> }>) {
+  return { screen: lazy(load), load };
+}
 
 export interface ScreenProps {
   /** The path's `:name` parameters, decoded. */
@@ -27,6 +19,8 @@ export interface Route {
   /** "/listings/:id": matched segment by segment; the first matching route wins. */
   readonly path: string;
   readonly screen: ComponentType<ScreenProps>;
+  /** Fetches the screen's chunk; `screen` renders once it has. */
+  readonly load: () => Promise<unknown>;
   /** Who may open it; the API still decides what each request may do. */
   readonly roles: readonly Role[];
   /** Its entry in the navigation, in table order; routes without one are reached by links. */
@@ -35,40 +29,54 @@ export interface Route {
 
 /**
  * Every screen of the dashboard. To add one: write web/src/screens/<name>.tsx (its words in
- * web/src/screens/<name>.messages.ts, see docs/dashboard.md), declare it lazily above, and add one line below.
+ * web/src/screens/<name>.messages.ts, see docs/dashboard.md) and add its entry below with `lazyScreen`.
  * "/" opens the first navigation entry the user's role may see.
  */
 export const routes: readonly Route[] = [
   {
     path: "/review",
-    screen: ReviewQueueScreen,
+    ...lazyScreen(() => import("./screens/review-queue.tsx").then((m) => ({ default: m.ReviewQueueScreen }))),
     roles: listingReaders,
     nav: { en: "Review", fr: "Vérification", es: "Revisión" },
   },
-  { path: "/listings/:id", screen: ListingScreen, roles: listingReaders },
+  {
+    path: "/listings/:id",
+    ...lazyScreen(() => import("./screens/listing.tsx").then((m) => ({ default: m.ListingScreen }))),
+    roles: listingReaders,
+  },
   {
     path: "/species",
-    screen: SpeciesScreen,
+    ...lazyScreen(() => import("./screens/species.tsx").then((m) => ({ default: m.SpeciesScreen }))),
     roles: everyone,
     nav: { en: "Species", fr: "Espèces", es: "Especies" },
   },
-  { path: "/species/:id", screen: TaxonScreen, roles: everyone },
+  {
+    path: "/species/:id",
+    ...lazyScreen(() => import("./screens/taxon.tsx").then((m) => ({ default: m.TaxonScreen }))),
+    roles: everyone,
+  },
   {
     path: "/sources",
-    screen: SourcesScreen,
+    ...lazyScreen(() => import("./screens/sources.tsx").then((m) => ({ default: m.SourcesScreen }))),
     roles: listingReaders,
     nav: { en: "Sources", fr: "Sources", es: "Fuentes" },
   },
   {
     path: "/takedowns",
-    screen: TakedownsScreen,
+    ...lazyScreen(() => import("./screens/takedowns.tsx").then((m) => ({ default: m.TakedownsScreen }))),
     roles: listingReaders,
     nav: { en: "Takedowns", fr: "Retraits", es: "Retiradas" },
   },
   {
     path: "/statistics",
-    screen: StatisticsScreen,
+    ...lazyScreen(() => import("./screens/statistics.tsx").then((m) => ({ default: m.StatisticsScreen }))),
     roles: listingReaders,
     nav: { en: "Statistics", fr: "Statistiques", es: "Estadísticas" },
   },
 ];
+
+/** Starts loading the chunk of the screen at `pathname`, if any, so that it arrives while the session is checked. */
+export function preloadScreen(pathname: string): void {
+  const route = routes.find((candidate) => matchPath(candidate.path, pathname) !== null);
+  void route?.load().catch(() => {});
+}
