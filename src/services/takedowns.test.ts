@@ -3,8 +3,13 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { UsageError, WildtrawlError } from "../core/errors.ts";
 import { ConflictError } from "../storage/storage-errors.ts";
 import { createSmtpMailer, type NoticeMailer } from "./takedown-mailer.ts";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { defaultTakedownTemplateDir } from "../config.ts";
 import {
   createTakedownService,
+  loadNoticeTemplates,
   parseTakedownState,
   platformSlugOf,
   type TakedownService,
@@ -302,5 +307,49 @@ describe("takedown notices", () => {
     assert.equal(parseTakedownState("Expired"), "no_response");
     assert.equal(parseTakedownState("drafted"), "draft");
     assert.equal(platformSlugOf("Mercado Libre (México)"), "mercado-libre-mexico");
+  });
+  it("uses a platform's own wording in a language where it has one, the common template elsewhere", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "wildtrawl-templates-"));
+    try {
+      await cp(defaultTakedownTemplateDir, dir, { recursive: true });
+      await mkdir(path.join(dir, "example-market"));
+      // The platform's wording: the common French notice with its own subject and an opening line for its form.
+      const french = await readFile(path.join(defaultTakedownTemplateDir, "fr.txt"), "utf8");
+      await writeFile(
+        path.join(dir, "example-market", "fr.txt"),
+        french
+          .replace(
+            /== subject ==\n.*\n/,
+            "== subject ==\nSignalement pour le formulaire DSA d'Example Market : {{listingRef}}\n",
+          )
+          .replace("== body ==\n", "== body ==\nFormulaire « contenu illicite » d'Example Market.\n"),
+      );
+      const templates = await loadNoticeTemplates(dir);
+      assert.ok(templates.has("example-market/fr") && templates.has("fr"));
+      const own = createTakedownService({
+        store: world.store,
+        templates,
+        mailer,
+        from: null,
+        clock: world.now,
+      });
+      const illegal = await world.listing("881", "illegal_offer");
+      const drafted = await own.draft(caller, { listingIds: [illegal] });
+      const shown = await own.show(caller, drafted.items[0]!.id);
+      assert.match(shown.subject, /^Signalement pour le formulaire DSA d'Example Market : 881/);
+      assert.match(shown.text, /^Formulaire « contenu illicite » d'Example Market\./);
+      assert.match(shown.text, /Loxodonta africana : CITES, annexe I/);
+
+      const other = await world.listing("884", "illegal_offer");
+      const english = await own.draft(caller, { listingIds: [other], language: "en" });
+      const common = await own.show(caller, english.items[0]!.id);
+      assert.match(common.subject, /^Notice of an illegal wildlife advert on Example Market/);
+      await assert.rejects(
+        own.draft(caller, { listingIds: [other], language: "example-market/fr" }),
+        UsageError,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -69,15 +69,32 @@ export function platformSlugOf(platform: string): string {
     .slice(0, 63);
 }
 
-/** Every language's template from `dir` (`en.txt`, `fr.txt`…), each checked; a bad file names its line. */
+const templateFile = /^([a-z]{2,3}(?:-[A-Za-z0-9]+)*)\.txt$/;
+
+/**
+ * Every language's template from `dir` (`en.txt`, `fr.txt`…), and a platform's own wording where it has one
+ * (`<platform-slug>/fr.txt`, keyed "slug/fr"); each checked, a bad file named with its line.
+ */
 export async function loadNoticeTemplates(dir: string): Promise<ReadonlyMap<string, NoticeTemplate>> {
   const templates = new Map<string, NoticeTemplate>();
-  for (const file of (await readdir(dir)).sort()) {
-    const match = /^([a-z]{2,3}(?:-[A-Za-z0-9]+)*)\.txt$/.exec(file);
-    if (!match) continue;
-    const full = path.join(dir, file);
-    templates.set(match[1]!, parseNoticeTemplate(await readFile(full, "utf8"), full, match[1]!));
-  }
+  const readFolder = async (folder: string, prefix: string) => {
+    for (const entry of (await readdir(folder, { withFileTypes: true })).sort((a, b) =>
+      a.name.localeCompare(b.name),
+    )) {
+      if (entry.isDirectory() && prefix === "" && /^[a-z0-9][a-z0-9-]{0,62}$/.test(entry.name)) {
+        await readFolder(path.join(folder, entry.name), `${entry.name}/`);
+        continue;
+      }
+      const match = templateFile.exec(entry.name);
+      if (!entry.isFile() || !match) continue;
+      const full = path.join(folder, entry.name);
+      templates.set(
+        `${prefix}${match[1]!}`,
+        parseNoticeTemplate(await readFile(full, "utf8"), full, match[1]!),
+      );
+    }
+  };
+  await readFolder(dir, "");
   if (templates.size === 0)
     throw new UsageError("notice_templates_missing", `${dir}: no notice templates (en.txt…)`);
   return templates;
@@ -165,11 +182,14 @@ export function createTakedownService(deps: TakedownDeps) {
     return platform;
   };
 
+  // Languages with a common template: a platform's own wording only ever replaces one of these.
+  const commonLanguages = () => [...deps.templates.keys()].filter((key) => !key.includes("/"));
+
   const checkLanguage = (language: string): string => {
-    if (!deps.templates.has(language))
+    if (language.includes("/") || !deps.templates.has(language))
       throw new UsageError(
         "language_unsupported",
-        `no notice template in "${language}": there are ${[...deps.templates.keys()].join(", ")}`,
+        `no notice template in "${language}": there are ${commonLanguages().join(", ")}`,
       );
     return language;
   };
@@ -177,7 +197,7 @@ export function createTakedownService(deps: TakedownDeps) {
   const chooseLanguage = (requested: string | undefined, platform: Platform): string => {
     if (requested !== undefined) return checkLanguage(requested);
     if (deps.templates.has(platform.defaultLanguage)) return platform.defaultLanguage;
-    return deps.templates.has("en") ? "en" : [...deps.templates.keys()][0]!;
+    return deps.templates.has("en") ? "en" : commonLanguages()[0]!;
   };
 
   /** Why a listing cannot get a notice, or the platform it goes to. */
@@ -258,7 +278,9 @@ export function createTakedownService(deps: TakedownDeps) {
       })),
       sender: { organisation: organisation?.name ?? String(caller.organisationId), contact: deps.from },
     };
-    const rendered = renderNotice(deps.templates.get(language)!, facts);
+    // The platform's own wording in that language when it has one, else the common template.
+    const template = deps.templates.get(`${platform.slug}/${language}`) ?? deps.templates.get(language)!;
+    const rendered = renderNotice(template, facts);
     const { email, webFormUrl, apiEndpoint } = platform.channels;
     const channel: NoticeChannel = email ? "email" : webFormUrl ? "web_form" : "api";
     return store.takedowns.create(
