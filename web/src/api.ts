@@ -17,6 +17,12 @@ export class ApiError extends Error {
 
 export type Query = Readonly<Record<string, string | number | boolean | null | undefined>>;
 
+/** A GET as the dashboard makes it: a path under /v1 and its query. */
+export interface ApiRequest {
+  readonly path: string;
+  readonly query: Query;
+}
+
 /** `/v1` + path + the query's defined values, each encoded. */
 export function apiUrl(path: string, query?: Query): string {
   const search = new URLSearchParams();
@@ -34,15 +40,52 @@ export function onUnauthorized(listener: () => void): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
-async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}) {
+function send(method: string, url: string, body?: unknown): Promise<Response> {
   const headers: Record<string, string> = { accept: "application/json", "x-requested-with": "wildtrawl" };
-  if (options.body !== undefined) headers["content-type"] = "application/json";
-  const response = await fetch(apiUrl(path, options.query), {
+  if (body !== undefined) headers["content-type"] = "application/json";
+  return fetch(url, {
     method,
     headers,
     credentials: "same-origin",
-    body: options.body === undefined ? null : JSON.stringify(options.body),
+    body: body === undefined ? null : JSON.stringify(body),
   });
+}
+
+/** GETs started before anyone asked, by URL, with when they were started. */
+const prefetched = new Map<string, { readonly response: Promise<Response>; readonly at: number }>();
+/** An older prefetched answer is not used: the screen asks afresh. */
+const prefetchFreshMs = 10_000;
+
+/**
+ * Starts the GET that the opened screen will make, beside the session check, so that its data is on its way while
+ * the app starts instead of after. The next `api.get` of the same path and query takes the answer if it was OK;
+ * otherwise (signed out, an error) that call asks again and reports as usual.
+ */
+export function prefetch(path: string, query?: Query): void {
+  const url = apiUrl(path, query);
+  if (prefetched.has(url)) return;
+  const response = send("GET", url);
+  response.catch(() => {});
+  prefetched.set(url, { response, at: Date.now() });
+}
+
+async function takePrefetched(url: string): Promise<Response | null> {
+  const entry = prefetched.get(url);
+  if (!entry) return null;
+  prefetched.delete(url);
+  if (Date.now() - entry.at > prefetchFreshMs) return null;
+  try {
+    const response = await entry.response;
+    return response.ok ? response : null;
+  } catch {
+    return null;
+  }
+}
+
+async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}) {
+  const url = apiUrl(path, options.query);
+  const response =
+    (method === "GET" ? await takePrefetched(url) : null) ?? (await send(method, url, options.body));
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   let parsed: unknown = undefined;

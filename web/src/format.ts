@@ -2,6 +2,25 @@ import type { Language } from "./i18n/messages.ts";
 
 /** Numbers, money and dates in the user's language. */
 
+// Making an Intl formatter loads locale data and costs far more than formatting with one (a queue page of 50 rows
+// made 100 of them), so each (language, options) pair is made once.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
+export function numberFormat(language: string, options: Intl.NumberFormatOptions = {}): Intl.NumberFormat {
+  const key = `${language} ${JSON.stringify(options)}`;
+  let format = numberFormats.get(key);
+  if (!format) numberFormats.set(key, (format = new Intl.NumberFormat(language, options)));
+  return format;
+}
+
+export function dateTimeFormat(language: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${language} ${JSON.stringify(options)}`;
+  let format = dateTimeFormats.get(key);
+  if (!format) dateTimeFormats.set(key, (format = new Intl.DateTimeFormat(language, options)));
+  return format;
+}
+
 export function formatScore(score: number | null): string {
   return score === null ? "–" : score.toFixed(2);
 }
@@ -19,21 +38,17 @@ export function formatPrice(
   if (amount === null || amount === undefined) return "–";
   if (currency && /^[A-Z]{3}$/.test(currency)) {
     try {
-      return new Intl.NumberFormat(language, { style: "currency", currency }).format(amount);
+      return numberFormat(language, { style: "currency", currency }).format(amount);
     } catch {
       // An unknown currency code: shown as written below.
     }
   }
-  return `${new Intl.NumberFormat(language).format(amount)}${currency ? ` ${currency}` : ""}`;
+  return `${numberFormat(language).format(amount)}${currency ? ` ${currency}` : ""}`;
 }
 
 export function formatDateTime(iso: string | null | undefined, language: Language): string {
   if (!iso) return "–";
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(language, {
-    dateStyle: "medium",
-    timeStyle: "short",
-    timeZone: "UTC",
-  }).format(date);
+  return dateTimeFormat(language, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(date);
 }

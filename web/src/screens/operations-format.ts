@@ -2,25 +2,26 @@
  * Formatting shared by the operations screens (sources, takedowns, statistics), in the user's language. Free of
  * React and the DOM so that node can test it.
  */
+import { dateTimeFormat, numberFormat } from "../format.ts";
 
 /** A date and time as the user's language writes it, or `fallback` for none or an unreadable one. */
 export function formatDateTime(language: string, iso: string | null | undefined, fallback = "—"): string {
   if (!iso) return fallback;
   const ms = Date.parse(iso);
   if (!Number.isFinite(ms)) return fallback;
-  return new Intl.DateTimeFormat(language, { dateStyle: "medium", timeStyle: "short" }).format(ms);
+  return dateTimeFormat(language, { dateStyle: "medium", timeStyle: "short" }).format(ms);
 }
 
 export function formatCount(language: string, value: number | null | undefined, fallback = "—"): string {
   return value === null || value === undefined || !Number.isFinite(value)
     ? fallback
-    : new Intl.NumberFormat(language).format(value);
+    : numberFormat(language).format(value);
 }
 
 /** A share from 0 to 1 as a percentage, or `fallback` when there is none (NaN). */
 export function formatShare(language: string, share: number, fallback = "—"): string {
   return Number.isFinite(share)
-    ? new Intl.NumberFormat(language, { style: "percent", maximumFractionDigits: 1 }).format(share)
+    ? numberFormat(language, { style: "percent", maximumFractionDigits: 1 }).format(share)
     : fallback;
 }
 
@@ -34,7 +35,7 @@ const units = [
 export function formatDuration(language: string, ms: number, fallback = "—"): string {
   if (!Number.isFinite(ms) || ms < 0) return fallback;
   const { unit, ms: size } = units.find((candidate) => ms >= candidate.ms) ?? units[units.length - 1]!;
-  return new Intl.NumberFormat(language, {
+  return numberFormat(language, {
     style: "unit",
     unit,
     unitDisplay: "long",

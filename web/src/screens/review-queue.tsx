@@ -10,10 +10,12 @@ import type { ScreenProps } from "../routes.tsx";
 import { useUser } from "../session.tsx";
 import { KeysHelp, useReviewKeys, VerdictPanel } from "./review-panel.tsx";
 import { reviewMessages } from "./review.messages.ts";
-
-const filterNames = ["source", "taxon", "language", "country", "assignee"] as const;
-type Filters = Partial<Record<(typeof filterNames)[number], string>>;
-const pageSize = 50;
+import {
+  reviewFilterNames,
+  reviewFilters,
+  reviewQueueRequest,
+  type ReviewFilters,
+} from "./review-queue-requests.ts";
 
 /** Flagged listings without a verdict, best first; reviewed with the keyboard (press ? for the keys). */
 export function ReviewQueueScreen(_props: ScreenProps) {
@@ -22,11 +24,7 @@ export function ReviewQueueScreen(_props: ScreenProps) {
   const user = useUser();
   const canReview = reviewers.includes(user.role);
   const { search } = useLocation();
-  const filters: Filters = {};
-  for (const name of filterNames) {
-    const value = search.get(name);
-    if (value) filters[name] = value;
-  }
+  const filters = reviewFilters(search);
   const filterKey = JSON.stringify(filters);
 
   const [items, setItems] = useState<readonly QueueItem[]>([]);
@@ -46,11 +44,8 @@ export function ReviewQueueScreen(_props: ScreenProps) {
       setStatus(cursor ? "more" : "loading");
       setError(null);
       try {
-        const page = await api.get<Page<QueueItem>>("/review-queue", {
-          ...(JSON.parse(filterKey) as Filters),
-          limit: pageSize,
-          cursor,
-        });
+        const request = reviewQueueRequest(JSON.parse(filterKey) as ReviewFilters, cursor);
+        const page = await api.get<Page<QueueItem>>(request.path, request.query);
         setItems((previous) => (cursor ? [...previous, ...page.items] : page.items));
         setNextCursor(page.nextCursor);
         if (!cursor) setSelected(0);
@@ -127,7 +122,7 @@ export function ReviewQueueScreen(_props: ScreenProps) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const query = new URLSearchParams();
-    for (const name of filterNames) {
+    for (const name of reviewFilterNames) {
       const value = String(form.get(name) ?? "").trim();
       if (value) query.set(name, value);
     }

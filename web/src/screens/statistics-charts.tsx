@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { useLayoutEffect, useRef } from "react";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { toCsv, type CsvCell } from "./statistics-csv.ts";
@@ -32,7 +32,8 @@ export function TimeSeriesChart(props: {
   const { chart, height = 280 } = props;
   const yMin = props.yRange?.[0];
   const yMax = props.yRange?.[1];
-  useEffect(() => {
+  // A layout effect: the chart is drawn before the browser paints, not in a later frame after an empty box.
+  useLayoutEffect(() => {
     const element = container.current;
     if (!element || chart.xs.length === 0) return;
     const widthOf = () => Math.max(320, element.clientWidth);

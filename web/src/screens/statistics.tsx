@@ -11,15 +11,12 @@ import {
   precisionCsvRows,
   precisionGroupings,
   precisionGroups,
-  precisionInterval,
-  precisionRange,
   precisionTimeChart,
   type PrecisionGrouping,
   type PrecisionReport,
 } from "./statistics-precision.ts";
 import {
   bars,
-  dateRange,
   offerDimensions,
   seriesCsvRows,
   statisticsIntervals,
@@ -31,17 +28,15 @@ import {
   type StatisticsInterval,
 } from "./statistics-series.ts";
 import { statisticsMessages } from "./statistics.messages.ts";
+import { initialStatisticsChoice, maxChartLines, statisticsRequests } from "./statistics-requests.ts";
 import { RemovalTimes } from "./takedowns.tsx";
 import {
   platformMeasures,
   removalCsvRows,
   removalRateChart,
-  reportInterval,
   type TakedownReport,
 } from "./statistics-removals.ts";
 
-/** Lines of their own in the time chart; the rest are summed into "other". */
-const maxChartLines = 8;
 /** Bars in a totals chart. */
 const maxBars = 15;
 
@@ -57,28 +52,22 @@ const precisionLines = 4;
  */
 export function StatisticsScreen(_props: ScreenProps) {
   const t = useMessages(statisticsMessages);
-  const [by, setBy] = useState<OfferDimension>("taxon");
-  const [interval, setStatisticsInterval] = useState<StatisticsInterval>("month");
-  const [from, setFrom] = useState("");
-  const [to, setTo] = useState("");
-  const [precisionBy, setPrecisionBy] = useState<PrecisionGrouping>("source");
-  const range = dateRange(from, to);
-  const offers = useApi<OfferStatistics>("/statistics/offers", {
-    by,
-    interval,
-    limit: maxChartLines,
-    ...range,
-  });
-  const removalsOverTime = useApi<TakedownReport>("/reports/takedowns", {
-    format: "json",
-    interval: reportInterval(interval),
-  });
-  const removalsOverall = useApi<TakedownReport>("/reports/takedowns", { format: "json", interval: "all" });
-  const precision = useApi<PrecisionReport>("/reports/precision", {
-    by: precisionBy,
-    interval: precisionInterval(interval),
-    ...precisionRange(from, to),
-  });
+  const [by, setBy] = useState<OfferDimension>(initialStatisticsChoice.by);
+  const [interval, setStatisticsInterval] = useState<StatisticsInterval>(initialStatisticsChoice.interval);
+  const [from, setFrom] = useState(initialStatisticsChoice.from);
+  const [to, setTo] = useState(initialStatisticsChoice.to);
+  const [precisionBy, setPrecisionBy] = useState<PrecisionGrouping>(initialStatisticsChoice.precisionBy);
+  const requests = statisticsRequests({ by, interval, from, to, precisionBy });
+  const offers = useApi<OfferStatistics>(requests.offers.path, requests.offers.query);
+  const removalsOverTime = useApi<TakedownReport>(
+    requests.removalsOverTime.path,
+    requests.removalsOverTime.query,
+  );
+  const removalsOverall = useApi<TakedownReport>(
+    requests.removalsOverall.path,
+    requests.removalsOverall.query,
+  );
+  const precision = useApi<PrecisionReport>(requests.precision.path, requests.precision.query);
   const ready = [offers, removalsOverTime, removalsOverall, precision].every(
     (loaded) => loaded.status !== "loading",
   );
