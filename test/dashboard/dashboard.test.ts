@@ -158,6 +158,56 @@ test("signing in shows what the role allows: an analyst reviews, a platform offi
   }
 });
 
+test("opened on a screen, the dashboard asks for the session and that screen's data once each, before React starts", async () => {
+  const { context } = await signIn(analyst);
+  try {
+    for (const screen of [
+      { path: "/review?assignee=none", ready: "table.queue tbody tr" },
+      { path: "/statistics", ready: '.statistics[data-ready="true"]' },
+    ]) {
+      const page = await context.newPage();
+      const asked: string[] = [];
+      page.on("request", (request) => {
+        const url = new URL(request.url());
+        if (url.pathname.startsWith("/v1/")) asked.push(`${request.method()} ${url.pathname}${url.search}`);
+      });
+      await page.goto(`${server.origin}${screen.path}`);
+      await page.locator(screen.ready).first().waitFor();
+      const sessionChecks = asked.filter((request) => request === "GET /v1/session");
+      assert.equal(sessionChecks.length, 1, `${screen.path}: ${asked.join(", ")}`);
+      assert.equal(
+        new Set(asked).size,
+        asked.length,
+        `${screen.path}: no request made twice: ${asked.join(", ")}`,
+      );
+      if (screen.path.startsWith("/review"))
+        assert.deepEqual(
+          asked.filter((request) => request.includes("/review-queue")),
+          ["GET /v1/review-queue?assignee=none&limit=50"],
+        );
+      else assert.equal(asked.filter((request) => !request.endsWith("/session")).length, 4, asked.join(", "));
+      await page.close();
+    }
+  } finally {
+    await context.close();
+  }
+
+  // Signed out, the prefetched answers are 401s: the sign-in form shows (not "session expired"), and after signing
+  // in the screen asks again and shows its data.
+  const context2 = await browser.newContext();
+  try {
+    const page = await context2.newPage();
+    await page.goto(`${server.origin}/review`);
+    await page.getByLabel("E-mail").fill(analyst.email);
+    assert.equal(await page.locator(".notice").count(), 0, "no message about an ended session");
+    await page.getByLabel("Password").fill(analyst.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator("table.queue tbody tr").first().waitFor();
+  } finally {
+    await context2.close();
+  }
+});
+
 test("the review queue is walked with the keyboard: move, help, note, verdict, open", async () => {
   const { context, page } = await signIn(analyst);
   try {

@@ -51,7 +51,7 @@ test("every dictionary has the same keys, each with a non-empty text, in English
 });
 
 test("the route table's navigation titles exist in every language", async () => {
-  const source = await readFile(path.join(webSource, "routes.tsx"), "utf8");
+  const source = await readFile(path.join(webSource, "routes.ts"), "utf8");
   const titles = [...source.matchAll(/nav:\s*\{([^}]*)\}/g)].map((match) => match[1]!);
   assert.ok(titles.length >= 2);
   for (const title of titles)

@@ -1,11 +1,29 @@
-import { Suspense, useEffect } from "react";
+import { lazy, Suspense, useEffect } from "react";
 import { LanguagePicker, Loading } from "./components.tsx";
 import { commonMessages } from "./i18n/common.messages.ts";
 import { LanguageProvider, useLanguage, useMessages } from "./i18n/language.tsx";
-import { Link, matchPath, navigate, useLocation } from "./router.tsx";
-import { routes, type Route } from "./routes.tsx";
+import { matchPath } from "./paths.ts";
+import { Link, navigate, useLocation } from "./router.tsx";
+import { routes, type Route, type Screen, type ScreenProps } from "./routes.ts";
 import { SignInScreen } from "./screens/sign-in.tsx";
 import { SessionProvider, useSession, type SessionUser } from "./session.tsx";
+
+// Each route's screen component: its screen itself once the chunk has arrived, and through `lazy` until then.
+// (`lazy` suspends on its first render even when the chunk is already there, and React holds back the content
+// that replaces a Suspense fallback for up to 300 ms.)
+const screenComponents = new Map<Route, Screen>();
+function screenComponent(route: Route): Screen {
+  let component = screenComponents.get(route);
+  if (!component) {
+    const Lazy = lazy(() => route.load().then((loaded) => ({ default: loaded })));
+    component = function RouteScreen(props: ScreenProps) {
+      const Loaded = route.loaded() ?? Lazy;
+      return <Loaded {...props} />;
+    };
+    screenComponents.set(route, component);
+  }
+  return component;
+}
 
 export function App() {
   return (
@@ -60,7 +78,7 @@ function SignedIn({ user }: { readonly user: SessionUser }) {
   else if (!matched.route.roles.includes(user.role))
     content = <Message title={t("forbiddenTitle")} text={t("forbiddenText")} />;
   else {
-    const Screen = matched.route.screen;
+    const Screen = screenComponent(matched.route);
     // Keyed by path so that a screen's state starts afresh for another listing or taxon.
     content = (
       <Suspense fallback={<Loading />}>

@@ -1,6 +1,6 @@
 import { useSyncExternalStore, type MouseEvent, type ReactNode } from "react";
 
-/** A small history router: the dashboard's screens are few, and each route is one line in routes.tsx. */
+/** A small history router: the dashboard's screens are few, and each route is one entry in routes.ts. */
 
 const changeEvent = "wildtrawl:navigate";
 
@@ -31,25 +31,6 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   if (options.replace) history.replaceState(null, "", to);
   else history.pushState(null, "", to);
   window.dispatchEvent(new Event(changeEvent));
-}
-
-/** Path parameters of `pattern` ("/listings/:id") in `pathname`, decoded, or null when it does not match. */
-export function matchPath(pattern: string, pathname: string): Record<string, string> | null {
-  const patternParts = pattern.split("/").filter(Boolean);
-  const pathParts = pathname.split("/").filter(Boolean);
-  if (patternParts.length !== pathParts.length) return null;
-  const params: Record<string, string> = {};
-  for (const [index, part] of patternParts.entries()) {
-    const actual = pathParts[index] ?? "";
-    if (part.startsWith(":")) {
-      try {
-        params[part.slice(1)] = decodeURIComponent(actual);
-      } catch {
-        return null;
-      }
-    } else if (part !== actual) return null;
-  }
-  return params;
 }
 
 export function Link(props: {

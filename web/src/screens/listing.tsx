@@ -17,7 +17,7 @@ import { segmentText } from "../highlight-segments.ts";
 import { useLanguage, useMessages, type Translate } from "../i18n/language.tsx";
 import { evidenceCapturers, evidenceExporters, reviewers, takedownWriters } from "../roles.ts";
 import { Link } from "../router.tsx";
-import type { ScreenProps } from "../routes.tsx";
+import type { ScreenProps } from "../routes.ts";
 import { useUser } from "../session.tsx";
 import { useApi } from "../use-api.ts";
 import { listingMessages } from "./listing.messages.ts";

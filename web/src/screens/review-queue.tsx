@@ -6,7 +6,7 @@ import { formatDateTime, formatPrice, formatScore, scoreClass } from "../format.
 import { useLanguage, useMessages } from "../i18n/language.tsx";
 import { reviewers } from "../roles.ts";
 import { navigate, useLocation } from "../router.tsx";
-import type { ScreenProps } from "../routes.tsx";
+import type { ScreenProps } from "../routes.ts";
 import { useUser } from "../session.tsx";
 import { KeysHelp, useReviewKeys, VerdictPanel } from "./review-panel.tsx";
 import { reviewMessages } from "./review.messages.ts";

@@ -3,7 +3,7 @@ import { api, ApiError, safeHttpUrl } from "../api.ts";
 import { ErrorMessage, ScreenHeader, WhenLoaded } from "../components.tsx";
 import { useLanguage, useMessages } from "../i18n/language.tsx";
 import { navigate, useLocation } from "../router.tsx";
-import type { ScreenProps } from "../routes.tsx";
+import type { ScreenProps } from "../routes.ts";
 import { useApi } from "../use-api.ts";
 import { formatCount, formatDateTime, formatShare } from "./operations-format.ts";
 import "./operations.css";

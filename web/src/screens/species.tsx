@@ -3,7 +3,7 @@ import type { SpeciesHit } from "../api-types.ts";
 import { ScreenHeader, WhenLoaded } from "../components.tsx";
 import { useMessages } from "../i18n/language.tsx";
 import { Link, navigate, useLocation } from "../router.tsx";
-import type { ScreenProps } from "../routes.tsx";
+import type { ScreenProps } from "../routes.ts";
 import { useApi } from "../use-api.ts";
 import { speciesMessages } from "./species.messages.ts";
 

@@ -1,7 +1,7 @@
 import { useMemo, useState } from "react";
 import { ScreenHeader, WhenLoaded } from "../components.tsx";
 import { useLanguage, useMessages } from "../i18n/language.tsx";
-import type { ScreenProps } from "../routes.tsx";
+import type { ScreenProps } from "../routes.ts";
 import { useApi } from "../use-api.ts";
 import { formatCount, formatShare } from "./operations-format.ts";
 import "./operations.css";

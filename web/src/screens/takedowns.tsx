@@ -3,7 +3,7 @@ import { api, type Query } from "../api.ts";
 import { ErrorMessage, ScreenHeader, WhenLoaded } from "../components.tsx";
 import { useLanguage, useMessages } from "../i18n/language.tsx";
 import { Link, navigate, useLocation } from "../router.tsx";
-import type { ScreenProps } from "../routes.tsx";
+import type { ScreenProps } from "../routes.ts";
 import { useApi, type Loaded } from "../use-api.ts";
 import { formatCount, formatDateTime, formatDuration, formatShare } from "./operations-format.ts";
 import "./operations.css";

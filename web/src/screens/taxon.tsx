@@ -5,7 +5,7 @@ import type { Language } from "../i18n/messages.ts";
 import { useLanguage, useMessages } from "../i18n/language.tsx";
 import { listingReaders } from "../roles.ts";
 import { Link } from "../router.tsx";
-import type { ScreenProps } from "../routes.tsx";
+import type { ScreenProps } from "../routes.ts";
 import { useUser } from "../session.tsx";
 import { useApi } from "../use-api.ts";
 import { Appendices } from "./species.tsx";

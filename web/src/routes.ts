@@ -1,43 +1,30 @@
-import { lazy, type ComponentType } from "react";
+import type { ComponentType } from "react";
 import { prefetch, type ApiRequest } from "./api.ts";
 import type { Translated } from "./i18n/messages.ts";
+import { matchPath } from "./paths.ts";
 import { everyone, listingReaders, type Role } from "./roles.ts";
-import { matchPath } from "./router.tsx";
 import { reviewFilters, reviewQueueRequest } from "./screens/review-queue-requests.ts";
 import { initialStatisticsChoice, statisticsRequests } from "./screens/statistics-requests.ts";
 
+// The dashboard's screens, free of React at run time: main.ts runs this before loading React, so that the opened
+// screen's chunk and first API requests (`preloadScreen`) start while React's own code is still being evaluated.
 // Each screen is its own chunk, loaded when first opened: the first page downloads and parses only the shell and
-// the screen it shows (the charts library, for one, only with the statistics). `preloadScreen` starts that download
-// at once, beside the session check, instead of after it, and with it the screen's first API requests.
-//
-// A screen whose chunk has already arrived renders directly, not through `lazy`: `lazy` suspends on its first
-// render even then, and React holds back the content that replaces a Suspense fallback for up to 300 ms.
-function lazyScreen(importScreen: () => Promise<{ default: ComponentType<ScreenProps> }>) {
-  let loaded: ComponentType<ScreenProps> | null = null;
-  const load = () =>
-    importScreen().then((module) => {
-      loaded = module.default;
-      return module;
-    });
-  const Lazy = lazy(load);
-  function Screen(props: ScreenProps) {
-    const Loaded = loaded ?? Lazy;
-    return <Loaded {...props} />;
-  }
-  return { screen: Screen, load };
-}
+// the screen it shows (the charts library, for one, only with the statistics).
 
 export interface ScreenProps {
   /** The path's `:name` parameters, decoded. */
   readonly params: Readonly<Record<string, string>>;
 }
 
+export type Screen = ComponentType<ScreenProps>;
+
 export interface Route {
   /** "/listings/:id": matched segment by segment; the first matching route wins. */
   readonly path: string;
-  readonly screen: ComponentType<ScreenProps>;
-  /** Fetches the screen's chunk; `screen` renders once it has. */
-  readonly load: () => Promise<unknown>;
+  /** Fetches the screen's chunk (once) and gives its component. */
+  readonly load: () => Promise<Screen>;
+  /** The component, once `load` has given it; null before. */
+  readonly loaded: () => Screen | null;
   /** The GETs the screen makes first, given the page's query string: prefetched when the dashboard opens on it. */
   readonly requests?: (search: URLSearchParams) => readonly ApiRequest[];
   /** Who may open it; the API still decides what each request may do. */
@@ -46,50 +33,65 @@ export interface Route {
   readonly nav?: Translated;
 }
 
+function screen(importScreen: () => Promise<Screen>): Pick<Route, "load" | "loaded"> {
+  let loading: Promise<Screen> | null = null;
+  let loaded: Screen | null = null;
+  return {
+    load: () =>
+      (loading ??= importScreen()
+        .then((component) => (loaded = component))
+        .catch((error: unknown) => {
+          loading = null; // a failed download is tried again next time
+          throw error;
+        })),
+    loaded: () => loaded,
+  };
+}
+
 /**
  * Every screen of the dashboard. To add one: write web/src/screens/<name>.tsx (its words in
- * web/src/screens/<name>.messages.ts, see docs/dashboard.md) and add its entry below with `lazyScreen`.
+ * web/src/screens/<name>.messages.ts, see docs/dashboard.md) and add its entry below with `screen`.
  * "/" opens the first navigation entry the user's role may see.
  */
 export const routes: readonly Route[] = [
   {
     path: "/review",
-    ...lazyScreen(() => import("./screens/review-queue.tsx").then((m) => ({ default: m.ReviewQueueScreen }))),
+    ...screen(() => import("./screens/review-queue.tsx").then((m) => m.ReviewQueueScreen)),
     requests: (search) => [reviewQueueRequest(reviewFilters(search), null)],
     roles: listingReaders,
     nav: { en: "Review", fr: "Vérification", es: "Revisión" },
   },
   {
     path: "/listings/:id",
-    ...lazyScreen(() => import("./screens/listing.tsx").then((m) => ({ default: m.ListingScreen }))),
+    ...screen(() => import("./screens/listing.tsx").then((m) => m.ListingScreen)),
     roles: listingReaders,
   },
   {
     path: "/species",
-    ...lazyScreen(() => import("./screens/species.tsx").then((m) => ({ default: m.SpeciesScreen }))),
+    ...screen(() => import("./screens/species.tsx").then((m) => m.SpeciesScreen)),
     roles: everyone,
     nav: { en: "Species", fr: "Espèces", es: "Especies" },
   },
   {
     path: "/species/:id",
-    ...lazyScreen(() => import("./screens/taxon.tsx").then((m) => ({ default: m.TaxonScreen }))),
+    ...screen(() => import("./screens/taxon.tsx").then((m) => m.TaxonScreen)),
     roles: everyone,
   },
   {
     path: "/sources",
-    ...lazyScreen(() => import("./screens/sources.tsx").then((m) => ({ default: m.SourcesScreen }))),
+    ...screen(() => import("./screens/sources.tsx").then((m) => m.SourcesScreen)),
     roles: listingReaders,
     nav: { en: "Sources", fr: "Sources", es: "Fuentes" },
   },
   {
     path: "/takedowns",
-    ...lazyScreen(() => import("./screens/takedowns.tsx").then((m) => ({ default: m.TakedownsScreen }))),
+    ...screen(() => import("./screens/takedowns.tsx").then((m) => m.TakedownsScreen)),
     roles: listingReaders,
     nav: { en: "Takedowns", fr: "Retraits", es: "Retiradas" },
   },
   {
     path: "/statistics",
-    ...lazyScreen(() => import("./screens/statistics.tsx").then((m) => ({ default: m.StatisticsScreen }))),
+    ...screen(() => import("./screens/statistics.tsx").then((m) => m.StatisticsScreen)),
     requests: () => Object.values(statisticsRequests(initialStatisticsChoice)),
     roles: listingReaders,
     nav: { en: "Statistics", fr: "Statistiques", es: "Estadísticas" },
