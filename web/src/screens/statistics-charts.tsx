@@ -17,6 +17,9 @@ export const chartColours = [
   "#999999",
 ];
 
+/** How near the viewport a chart below the fold must come to be drawn. */
+const belowFoldMarginPx = 200;
+
 /**
  * A uPlot time series (of two periods or more: uPlot stretches a single one over years). uPlot writes its labels with textContent and its sizes through CSSOM, which the
  * dashboard's CSP (style-src 'self', no inline styles) allows; its stylesheet comes in as a file.
@@ -32,41 +35,62 @@ export function TimeSeriesChart(props: {
   const { chart, height = 280 } = props;
   const yMin = props.yRange?.[0];
   const yMax = props.yRange?.[1];
-  // A layout effect: the chart is drawn before the browser paints, not in a later frame after an empty box.
+  // A layout effect: a chart in view is drawn before the browser paints, not in a later frame after an empty box.
+  // A chart below the fold is drawn when it comes near the viewport, so that the first screenful paints sooner.
   useLayoutEffect(() => {
     const element = container.current;
     if (!element || chart.xs.length === 0) return;
     const widthOf = () => Math.max(320, element.clientWidth);
-    const plot = new uPlot(
-      {
-        width: widthOf(),
-        height,
-        scales: {
-          x: { time: true },
-          ...(yMin !== undefined && yMax !== undefined
-            ? { y: { range: [yMin, yMax] as uPlot.Range.MinMax } }
-            : {}),
+    let plot: uPlot | null = null;
+    let resize: ResizeObserver | null = null;
+    const draw = () => {
+      plot = new uPlot(
+        {
+          width: widthOf(),
+          height,
+          scales: {
+            x: { time: true },
+            ...(yMin !== undefined && yMax !== undefined
+              ? { y: { range: [yMin, yMax] as uPlot.Range.MinMax } }
+              : {}),
+          },
+          series: [
+            {},
+            ...chart.lines.map((line, index) => ({
+              label: line.label,
+              stroke: chartColours[index % chartColours.length]!,
+              width: 2,
+            })),
+          ],
+          axes: [{}, { size: 60 }],
         },
-        series: [
-          {},
-          ...chart.lines.map((line, index) => ({
-            label: line.label,
-            stroke: chartColours[index % chartColours.length]!,
-            width: 2,
-          })),
-        ],
-        axes: [{}, { size: 60 }],
-      },
-      [chart.xs, ...chart.lines.map((line) => line.values)],
-      element,
-    );
-    const resize = new ResizeObserver(() => plot.setSize({ width: widthOf(), height }));
-    resize.observe(element);
+        [chart.xs, ...chart.lines.map((line) => line.values)],
+        element,
+      );
+      const drawn = plot;
+      resize = new ResizeObserver(() => drawn.setSize({ width: widthOf(), height }));
+      resize.observe(element);
+    };
+    let nearViewport: IntersectionObserver | null = null;
+    if (element.getBoundingClientRect().top < window.innerHeight + belowFoldMarginPx) draw();
+    else {
+      nearViewport = new IntersectionObserver(
+        (entries) => {
+          if (!entries.some((entry) => entry.isIntersecting)) return;
+          nearViewport?.disconnect();
+          draw();
+        },
+        { rootMargin: `${belowFoldMarginPx}px 0px` },
+      );
+      nearViewport.observe(element);
+    }
     return () => {
-      resize.disconnect();
-      plot.destroy();
+      nearViewport?.disconnect();
+      resize?.disconnect();
+      plot?.destroy();
     };
   }, [chart, height, yMin, yMax]);
+  // operations.css gives the box the chart's height before it is drawn, so that nothing below moves when it is.
   return <div ref={container} className="time-chart" role="img" aria-label={props.label} />;
 }
 
