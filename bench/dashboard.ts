@@ -1,10 +1,12 @@
 // The dashboard on a large store: 100,000 listings (with their detections, through the store's ingest API) in a
 // SQLite file, `wildtrawl serve` with the built dashboard in a child process, and headless Chromium measuring the
 // time from navigation until the review queue's rows and the statistics screen (data-ready, its uPlot chart
-// drawn) have rendered. Goal (issue 9): under 1 s each.
+// drawn) have rendered. Goal (issue 9): under 1 s each. A blank page timed the same way first gives the harness's
+// floor (Chromium opening a tab, Playwright's scripts).
 //
 // Run alone: `npm run bench dashboard` (or `node bench/dashboard.ts`). BENCH_LISTINGS changes the size.
 import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type Server } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
@@ -188,6 +190,29 @@ async function timeToRender(
   }
 }
 
+/**
+ * The floor under any page in this harness: a blank page whose one module script adds an element, served from
+ * 127.0.0.1 and loaded and timed exactly as the dashboard's screens are. Whatever a screen takes above it is the
+ * dashboard's own (its code, its API, its rendering); the floor is Chromium opening a tab and Playwright's own
+ * scripts, which the dashboard cannot change.
+ */
+async function startBlankPageServer(): Promise<{ server: Server; url: string }> {
+  const html =
+    '<!doctype html><html><head><meta charset="utf-8"><script type="module" src="/ready.js"></script></head><body></body></html>';
+  const script = 'document.body.append(Object.assign(document.createElement("p"), { id: "ready" }));';
+  const server = createServer((request, response) => {
+    const isScript = request.url === "/ready.js";
+    response.writeHead(200, {
+      "content-type": isScript ? "text/javascript" : "text/html; charset=utf-8",
+      "cache-control": isScript ? "public, max-age=31536000, immutable" : "no-cache",
+    });
+    response.end(isScript ? script : html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address() as { port: number };
+  return { server, url: `http://127.0.0.1:${address.port}` };
+}
+
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
@@ -225,6 +250,19 @@ export async function run(): Promise<void> {
     console.log(
       `Chromium (headless), ${runs} loads per screen after one cold load; time from navigation start to rendered`,
     );
+    const blank = await startBlankPageServer();
+    try {
+      const blankContext = await browser.newContext({ baseURL: blank.url });
+      await timeToRender(blankContext, "/", "#ready");
+      const floor: number[] = [];
+      for (let i = 0; i < runs; i++) floor.push((await timeToRender(blankContext, "/", "#ready")).renderedMs);
+      await blankContext.close();
+      console.log(
+        `floor         a blank page with one module script, same harness: median ${median(floor).toFixed(0)} ms, max ${Math.max(...floor).toFixed(0)} ms`,
+      );
+    } finally {
+      blank.server.close();
+    }
     for (const screen of screens) {
       const cold = (await timeToRender(context, screen.path, screen.selector)).renderedMs;
       const warm: number[] = [];
