@@ -39,6 +39,8 @@ describe("wildtrawl capture, custody and evidence", () => {
     const keys = await run("evidence", "keys", "--data-dir", dataDir);
     assert.equal(keys.code, exitCodes.ok, keys.stderr);
     const fingerprint = /SHA256:[0-9a-f]{64}/.exec(keys.stdout)![0];
+    const caFile = path.join(dataDir, "tsa-ca.pem");
+    await writeFile(caFile, tsa.caPem);
 
     const captured = await run(
       "capture",
@@ -49,6 +51,10 @@ describe("wildtrawl capture, custody and evidence", () => {
       "user:3",
       "--purpose",
       "flagged",
+      "--tsa",
+      tsa.url,
+      "--tsa-ca",
+      caFile,
       "--data-dir",
       dataDir,
     );
@@ -57,6 +63,7 @@ describe("wildtrawl capture, custody and evidence", () => {
       captured.stdout,
       /^Capture #1 of listing #1: PARTIAL \(screenshot_missing: browser_disabled/,
     );
+    assert.match(captured.stdout, new RegExp(`time-stamped by ${tsa.url} at \\d{4}-`));
 
     const handed = await run(
       "custody",
@@ -85,8 +92,6 @@ describe("wildtrawl capture, custody and evidence", () => {
     assert.equal(verified.code, exitCodes.ok, verified.stderr);
     assert.match(verified.stdout, /Matches all 1 anchored heads/);
 
-    const caFile = path.join(dataDir, "tsa-ca.pem");
-    await writeFile(caFile, tsa.caPem);
     const out = path.join(dataDir, "case.zip");
     const exported = await run(
       "evidence",

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import type { Command } from "commander";
+import { Option, type Command } from "commander";
 import type { Config } from "../config.ts";
 import { UsageError, WildtrawlError } from "../core/errors.ts";
 import { detect, type Advert } from "../core/detect/detect.ts";
@@ -30,6 +30,16 @@ interface CommonOptions {
  * `wildtrawl capture`, `wildtrawl custody verify|record` and `wildtrawl evidence export|verify|keys`: captures that
  * stand in court, their chain of custody, and self-verifying packages.
  */
+/** Time-stamping authorities for captures, custody anchors and exports (RELIABILITY E5). */
+const tsaOption = () =>
+  new Option("--tsa <url>", "an RFC 3161 time-stamping authority (repeat for more)")
+    .argParser(collect)
+    .default([]);
+const tsaCaOption = () =>
+  new Option("--tsa-ca <file>", "the CA certificate(s) of the TSAs, PEM (one file per --tsa, or one for all)")
+    .argParser(collect)
+    .default([]);
+
 export function registerEvidenceCommands(program: Command, context: CliContext): void {
   const write = (text: string): void => void context.stdout.write(`${text}\n`);
   const dataDir = (options: CommonOptions) => path.resolve(options.dataDir ?? context.config.dataDir);
@@ -62,6 +72,8 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
       "--allow-private-network",
       "let the fetcher reach private and loopback addresses (tests, intranets)",
     )
+    .addOption(tsaOption())
+    .addOption(tsaCaOption())
     .option("--data-dir <dir>", "where evidence and keys are kept")
     .option("--json", "print the capture record as JSON")
     .action(
@@ -73,10 +85,13 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
           browser: boolean;
           chromium?: string;
           allowPrivateNetwork?: boolean;
+          tsa: string[];
+          tsaCa: string[];
           json?: boolean;
         },
       ) => {
         const detector = await loadDetector(context.config);
+        const tsa = await tsaConfigs(options);
         await withStore(async (store) => {
           const evidence = createEvidenceService({
             store,
@@ -85,6 +100,7 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
             dataDir: dataDir(options),
             chromiumPath: options.chromium ?? context.config.chromiumPath,
             ...(detector ? { detect: detector } : {}),
+            tsa,
           });
           const isListing = /^\d+$/.test(target);
           const sourceId = isListing
@@ -98,8 +114,8 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
             },
             { allowPrivateNetwork: options.allowPrivateNetwork ?? false, browser: options.browser },
           );
-          const { capture, record } = outcome;
-          if (options.json) return write(JSON.stringify({ capture, record }, null, 2));
+          const { capture, record, timestamps } = outcome;
+          if (options.json) return write(JSON.stringify({ capture, record, timestamps }, null, 2));
           write(
             `Capture #${capture.id} of listing #${capture.listingId}: ${capture.status.toUpperCase()}` +
               `${capture.failureReason ? ` (${capture.failureReason})` : ""}${outcome.created ? "" : " (already recorded)"}`,
@@ -111,6 +127,13 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
           write(`  sha256 ${capture.sha256}`);
           write(`  ${outcome.directory}`);
           for (const missing of record.missing) write(`  missing ${missing.role}: ${missing.reason}`);
+          for (const stamp of timestamps)
+            write(
+              "error" in stamp
+                ? `  time-stamp from ${stamp.tsaUrl} FAILED: ${stamp.error.code}: ${stamp.error.message}`
+                : `  time-stamped by ${stamp.tsaUrl} at ${stamp.genTime}` +
+                    (stamp.clockSkewFlagged ? ` CLOCK SKEW: ours is ${stamp.skewSeconds} s off` : ""),
+            );
         });
       },
     );
@@ -163,13 +186,8 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
       "--anchors <dir>",
       "where anchors go (default: the configured folder; keep it off the database host)",
     )
-    .option("--tsa <url>", "an RFC 3161 time-stamping authority (repeat for more)", collect, [])
-    .option(
-      "--tsa-ca <file>",
-      "the CA certificate(s) of the TSAs, PEM (one file per --tsa, or one for all)",
-      collect,
-      [],
-    )
+    .addOption(tsaOption())
+    .addOption(tsaCaOption())
     .option("--data-dir <dir>", "where evidence and keys are kept")
     .option("--json", "machine-readable output")
     .action(
@@ -233,13 +251,8 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
       (value, previous: number[] = []) => [...previous, positiveInteger(value)],
     )
     .requiredOption("--out <file>", "the package to write (.zip)")
-    .option("--tsa <url>", "an RFC 3161 time-stamping authority (repeat for more)", collect, [])
-    .option(
-      "--tsa-ca <file>",
-      "the CA certificate(s) of the TSAs, PEM (one file per --tsa, or one for all)",
-      collect,
-      [],
-    )
+    .addOption(tsaOption())
+    .addOption(tsaCaOption())
     .option("--operator <who>", "who is exporting (default: cli:<login name>)")
     .option("--purpose <why>", "why, for the custody log")
     .option("--data-dir <dir>", "where evidence and keys are kept")

@@ -63,6 +63,11 @@ export async function fsyncDirectory(directory: string): Promise<void> {
   }
 }
 
+/** A JSON file's bytes as wildtrawl writes evidence files: indented, one final newline. */
+export function jsonBytes(value: unknown): Buffer {
+  return Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
+}
+
 /** A fresh, uniquely named folder under `root/tmp` for building something that will be moved into place whole. */
 export async function makeTempDirectory(root: string, prefix: string): Promise<string> {
   const directory = path.join(root, "tmp", `${prefix}-${Date.now()}-${randomBytes(6).toString("hex")}`);

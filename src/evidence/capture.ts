@@ -17,7 +17,9 @@ import { extractListing } from "../trawl/extract/extract-listing.ts";
 import type { ExtractedListing } from "../trawl/extract/extracted-listing.ts";
 import { toAdvert } from "../trawl/extract/to-advert.ts";
 import { WarcWriter } from "../trawl/warc-writer.ts";
-import { hashFile, makeTempDirectory, sealDirectory, writeHashedFile } from "./atomic-files.ts";
+import { hashFile, jsonBytes, makeTempDirectory, sealDirectory, writeHashedFile } from "./atomic-files.ts";
+import { timestampCapture, type CaptureTimestamp } from "./capture-timestamps.ts";
+import type { TsaConfig } from "./package-export.ts";
 import { renderPage, type BrowserOptions, type RenderOutcome } from "./browser.ts";
 import { clockSource, hostDescription, validateProvenance, type SoftwareIdentity } from "./provenance.ts";
 import { httpHeaders, readWarcRecords } from "./warc-records.ts";
@@ -36,6 +38,8 @@ export interface CaptureDeps {
   readonly detect?: (advert: Advert) => Detection;
   readonly software: SoftwareIdentity;
   readonly now: () => Date;
+  /** Time-stamping authorities: each capture gets a token from every one (RELIABILITY E5). */
+  readonly tsa?: readonly TsaConfig[];
 }
 
 export interface CaptureRequest {
@@ -55,6 +59,8 @@ export interface CaptureOutcome {
   /** The capture's folder. */
   readonly directory: string;
   readonly record: CaptureRecord;
+  /** What each configured TSA said of the capture's record, in order; empty without TSAs. */
+  readonly timestamps: readonly CaptureTimestamp[];
 }
 
 /** A file of a capture as its record lists it. */
@@ -201,7 +207,7 @@ export async function captureAdvert(deps: CaptureDeps, request: CaptureRequest):
           html: result.decoded.text,
           fetchedAt: result.startedAt,
         });
-        await addFile("analysis/listing.json", "analysis:listing", "application/json", json(extracted), {
+        await addFile("analysis/listing.json", "analysis:listing", "application/json", jsonBytes(extracted), {
           sha256: bodyFile.sha256,
           transform: "extractListing",
           tool: softwareLabel,
@@ -212,7 +218,7 @@ export async function captureAdvert(deps: CaptureDeps, request: CaptureRequest):
             "analysis/detection.json",
             "analysis:detection",
             "application/json",
-            json(detection),
+            jsonBytes(detection),
             {
               sha256: bodyFile.sha256,
               transform: "extractListing → detect",
@@ -336,9 +342,11 @@ export async function captureAdvert(deps: CaptureDeps, request: CaptureRequest):
     provenance,
   };
 
-  const recordBytes = json(record);
+  const recordBytes = jsonBytes(record);
   const recordFile = await writeHashedFile(path.join(directory, captureRecordName), [recordBytes]);
   const sha256 = recordFile.sha256;
+  // The tokens cover the record, which lists every other file: so they are written after it, beside it.
+  const stamped = await timestampCapture(deps.tsa ?? [], directory, Buffer.from(sha256, "hex"), finishedAt);
   const relative = path.join("captures", sha256.slice(0, 2), sha256);
   const finalDirectory = path.join(deps.evidenceRoot, relative);
   await sealDirectory(directory, finalDirectory);
@@ -374,7 +382,7 @@ export async function captureAdvert(deps: CaptureDeps, request: CaptureRequest):
           sha256,
           byteLength: recordFile.byteLength,
         },
-        ...record.files.map((file) => ({
+        ...[...record.files, ...stamped.files].map((file) => ({
           role: file.role,
           path: path.join(relative, file.path),
           sha256: file.sha256,
@@ -385,7 +393,7 @@ export async function captureAdvert(deps: CaptureDeps, request: CaptureRequest):
     },
     request.actor,
   );
-  return { ...stored, directory: finalDirectory, record };
+  return { ...stored, directory: finalDirectory, record, timestamps: stamped.timestamps };
 }
 
 function failureReasonOf(error: FetchError): string {
@@ -438,10 +446,6 @@ async function ensureListing(
   };
   const [ingested] = await store.listings.ingest([observation]);
   return ingested!.listingId;
-}
-
-function json(value: unknown): Buffer {
-  return Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
 }
 
 /** Recomputes a stored capture's file hashes (RELIABILITY E3); returns the paths that no longer match. */

@@ -6,7 +6,7 @@ import yazl from "yazl";
 import { NotFoundError, UsageError, WildtrawlError } from "../core/errors.ts";
 import type { Capture } from "../storage/records.ts";
 import type { Store } from "../storage/store.ts";
-import { fsyncDirectory, sha256Hex } from "./atomic-files.ts";
+import { fsyncDirectory, jsonBytes, sha256Hex } from "./atomic-files.ts";
 import { captureRecordName, checkCaptureFiles, type CaptureRecord } from "./capture.ts";
 import { custodyEntryJson, custodyExcerpt, recordCustody } from "./custody.ts";
 import {
@@ -160,7 +160,7 @@ export async function exportPackage(deps: ExportDeps, request: ExportRequest): P
   };
   entries.set(
     custodyName,
-    json({
+    jsonBytes({
       format: "wildtrawl-custody-excerpt/1",
       note: "A contiguous run of the custody log; entries of other captures appear only as their hashes.",
       entries: await custodyExcerpt(store, new Set(captures.map((capture) => capture.id))),
@@ -204,7 +204,7 @@ export async function exportPackage(deps: ExportDeps, request: ExportRequest): P
     })),
     files,
   };
-  const manifestBytes = json(manifest);
+  const manifestBytes = jsonBytes(manifest);
   const manifestDigest = Buffer.from(sha256Hex(manifestBytes), "hex");
   entries.set(manifestName, manifestBytes);
   entries.set(manifestSignatureName, signDigest(deps.signingKey, manifestDigest));
@@ -304,10 +304,6 @@ async function writeZip(
   } finally {
     await handle.close();
   }
-}
-
-function json(value: unknown): Buffer {
-  return Buffer.from(`${JSON.stringify(value, null, 2)}\n`, "utf8");
 }
 
 function stripZeros(nonce: Buffer): string {

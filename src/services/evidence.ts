@@ -57,7 +57,7 @@ export interface EvidenceDeps {
   readonly chromiumPath: string | null;
   /** The detector for a capture's analysis layer; without it a capture holds no detection. */
   readonly detect?: (advert: Advert) => Detection;
-  /** Time-stamping authorities for exports. */
+  /** Time-stamping authorities for captures and exports. */
   readonly tsa?: readonly TsaConfig[];
   /** Security audit (RELIABILITY A9): evidence views and exports are written there as well as to custody. */
   readonly audit?: AccessService["audit"];
@@ -108,6 +108,7 @@ export function createEvidenceService(deps: EvidenceDeps) {
       ...(deps.detect ? { detect: deps.detect } : {}),
       software: await softwareIdentity(deps.version),
       now: deps.now,
+      tsa: deps.tsa ?? [],
     };
   }
 
