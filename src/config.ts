@@ -33,6 +33,13 @@ export interface Config {
   readonly smtpFrom: string | null;
   /** The takedown notice templates, one file per language. */
   readonly takedownTemplateDir: string;
+  /**
+   * RFC 3161 time-stamping authorities for every capture, custody anchor and export (RELIABILITY E5: two or more
+   * in production), from `WILDTRAWL_TSA_URLS` (separated by spaces or commas); empty: none.
+   */
+  readonly tsaUrls: readonly string[];
+  /** `WILDTRAWL_TSA_CA`: a PEM file of the CA certificate(s) the TSAs' certificates chain to; null: not set. */
+  readonly tsaCaFile: string | null;
 }
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -68,7 +75,22 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     ),
     ...smtpConfig(env),
     takedownTemplateDir: env.WILDTRAWL_TAKEDOWN_TEMPLATES?.trim() || defaultTakedownTemplateDir,
+    ...tsaConfig(env),
   });
+}
+
+function tsaConfig(env: Readonly<Record<string, string | undefined>>) {
+  const tsaUrls = (env.WILDTRAWL_TSA_URLS ?? "").split(/[\s,]+/).filter(Boolean);
+  for (const url of tsaUrls)
+    if (!/^https?:\/\/[^/\s]+/.test(url))
+      throw new UsageError("config_invalid", `WILDTRAWL_TSA_URLS: "${url}" is not an http(s) URL`);
+  const tsaCaFile = env.WILDTRAWL_TSA_CA?.trim() ? path.resolve(env.WILDTRAWL_TSA_CA.trim()) : null;
+  if (tsaUrls.length > 0 && tsaCaFile === null)
+    throw new UsageError(
+      "config_invalid",
+      "WILDTRAWL_TSA_URLS needs WILDTRAWL_TSA_CA: the CA certificate file the TSAs' certificates must chain to",
+    );
+  return { tsaUrls: Object.freeze(tsaUrls), tsaCaFile };
 }
 
 /** A folder beside the SQLite file (`./warc` for `./wildtrawl.db`), or in the working directory for PostgreSQL. */

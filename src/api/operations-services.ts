@@ -8,6 +8,7 @@ import { createStatisticsService, type StatisticsService } from "../services/sta
 import { createTrawlControl, type TrawlControl, type TrawlControlDeps } from "../services/trawl-control.ts";
 import { createRelistingService } from "../services/relisting.ts";
 import { createTrawlingService } from "../services/trawling.ts";
+import type { TsaConfig } from "../evidence/package-export.ts";
 import type { Store } from "../storage/store.ts";
 
 /** Where the server keeps evidence and trawl WARC files, and how much of either it does at once. */
@@ -18,6 +19,8 @@ export interface ApiOperations {
   readonly warcDir: string;
   /** Null: captures without a browser (labelled partial). */
   readonly chromiumPath: string | null;
+  /** Time-stamping authorities for captures and exports (config.tsaUrls). */
+  readonly tsa?: readonly TsaConfig[];
   readonly maxConcurrentVisits?: number;
   readonly maxConcurrentCaptures?: number;
   readonly visitOptions?: TrawlControlDeps["visitOptions"];
@@ -75,6 +78,7 @@ export function createOperationsServices(deps: {
       version: deps.version,
       dataDir: operations.dataDir,
       chromiumPath: operations.chromiumPath,
+      ...(operations.tsa ? { tsa: operations.tsa } : {}),
       detect: (advert) => detect(advert, deps.lexicon, { model: deps.model }),
       audit: deps.access.audit,
       ...(operations.maxConcurrentCaptures !== undefined

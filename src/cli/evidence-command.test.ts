@@ -9,6 +9,7 @@ import { openStore } from "../storage/open-store.ts";
 import { newSqliteDatabase } from "../storage/testing/test-databases.ts";
 import { registerEvidenceCommands } from "./evidence-command.ts";
 import { exitCodes } from "./program.ts";
+import { loadConfig } from "../config.ts";
 import { runCli } from "./testing/run-cli.ts";
 
 describe("wildtrawl capture, custody and evidence", () => {
@@ -137,5 +138,33 @@ describe("wildtrawl capture, custody and evidence", () => {
     assert.equal(missing.code, exitCodes.notFound);
     const reserved = await run("custody", "record", "1", "--action", "export");
     assert.equal(reserved.code, exitCodes.usage);
+  });
+
+  it("time-stamps captures with the configured TSAs, and names a bad TSA setting", async () => {
+    const caFile = path.join(dataDir, "configured-tsa-ca.pem");
+    await writeFile(caFile, tsa.caPem);
+    const configured = (env: Record<string, string>, ...argv: string[]) =>
+      runCli(registerEvidenceCommands, argv, { env: { WILDTRAWL_DATABASE_URL: databaseUrl, ...env } });
+    const captured = await configured(
+      { WILDTRAWL_TSA_URLS: tsa.url, WILDTRAWL_TSA_CA: caFile },
+      "capture",
+      `${site.origin}/advert?configured`,
+      "--allow-private-network",
+      "--no-browser",
+      "--data-dir",
+      dataDir,
+    );
+    assert.equal(captured.code, exitCodes.ok, captured.stderr);
+    assert.match(captured.stdout, new RegExp(`time-stamped by ${tsa.url} at `));
+
+    // A bad setting stops wildtrawl at start-up, naming the variable.
+    assert.throws(
+      () => loadConfig({ WILDTRAWL_TSA_URLS: tsa.url }),
+      /WILDTRAWL_TSA_URLS needs WILDTRAWL_TSA_CA/,
+    );
+    assert.throws(
+      () => loadConfig({ WILDTRAWL_TSA_URLS: "file:///etc/passwd", WILDTRAWL_TSA_CA: caFile }),
+      /"file:\/\/\/etc\/passwd" is not an http\(s\) URL/,
+    );
   });
 });

@@ -13,7 +13,7 @@ import { ensureSigningKey, loadSigningKey } from "../evidence/signing-keys.ts";
 import { loadLexicon } from "../reference/load-lexicon.ts";
 import { readDetectionModel } from "../reference/load-model.ts";
 import { loadSpeciesIndex } from "../reference/reference-file.ts";
-import { createEvidenceService, keysDirOf } from "../services/evidence.ts";
+import { configuredTsas, createEvidenceService, keysDirOf } from "../services/evidence.ts";
 import { openStore } from "../storage/open-store.ts";
 import { custodyActions, type CustodyAction } from "../storage/records.ts";
 import type { Store } from "../storage/store.ts";
@@ -138,8 +138,10 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
       },
     );
 
+  /** The --tsa flags' authorities, or else those configured (WILDTRAWL_TSA_URLS and WILDTRAWL_TSA_CA). */
   const tsaConfigs = async (options: { tsa: string[]; tsaCa: string[] }): Promise<TsaConfig[]> => {
-    if (options.tsa.length > 0 && options.tsaCa.length === 0) {
+    if (options.tsa.length === 0) return configuredTsas(context.config);
+    if (options.tsaCa.length === 0) {
       throw new UsageError("tsa_ca_missing", "--tsa needs --tsa-ca: the CA its certificate must chain to");
     }
     const caPems = await Promise.all(options.tsaCa.map((file) => readFile(file, "utf8")));

@@ -6,7 +6,7 @@ import { readDetectionModel } from "../reference/load-model.ts";
 import { loadSpeciesIndex } from "../reference/reference-file.ts";
 import { startCustodyAnchoring } from "../evidence/custody-anchor.ts";
 import { ensureSigningKey } from "../evidence/signing-keys.ts";
-import { keysDirOf } from "../services/evidence.ts";
+import { configuredTsas, keysDirOf } from "../services/evidence.ts";
 import { openStore } from "../storage/open-store.ts";
 import { createSmtpMailer } from "../services/takedown-mailer.ts";
 import type { CliContext } from "./cli-context.ts";
@@ -42,6 +42,7 @@ export function registerServeCommands(program: Command, context: CliContext): vo
         readDetectionModel(context.config.detectionModelPath),
         openStore(context.config.databaseUrl),
       ]);
+      const tsa = await configuredTsas(context.config);
       const app = createApi({
         store,
         species,
@@ -55,6 +56,7 @@ export function registerServeCommands(program: Command, context: CliContext): vo
           dataDir: context.config.dataDir,
           warcDir: context.config.warcDir,
           chromiumPath: context.config.chromiumPath,
+          tsa,
         },
         takedown: {
           templateDir: context.config.takedownTemplateDir,
@@ -78,6 +80,7 @@ export function registerServeCommands(program: Command, context: CliContext): vo
           store,
           signingKey: await ensureSigningKey(keysDirOf(context.config.dataDir)),
           anchorsDir: context.config.custodyAnchorDir,
+          tsa,
         },
         {
           onError: (error) =>

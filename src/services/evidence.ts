@@ -3,7 +3,8 @@ import { createReadStream, type ReadStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { NotFoundError, WildtrawlError } from "../core/errors.ts";
+import type { Config } from "../config.ts";
+import { NotFoundError, UsageError, WildtrawlError } from "../core/errors.ts";
 import type { Advert, Detection } from "../core/detect/detect.ts";
 import { sha256Hex } from "../evidence/atomic-files.ts";
 import {
@@ -45,6 +46,21 @@ let gitSha: Promise<string | null> | undefined;
 export async function softwareIdentity(version: string): Promise<SoftwareIdentity> {
   gitSha ??= gitCommitOf(projectRoot);
   return { name: "wildtrawl", version, gitSha: await gitSha };
+}
+
+/** The configured time-stamping authorities, each with the configured CA file's certificates. */
+export async function configuredTsas(config: Pick<Config, "tsaUrls" | "tsaCaFile">): Promise<TsaConfig[]> {
+  if (config.tsaUrls.length === 0 || config.tsaCaFile === null) return [];
+  let caPem: string;
+  try {
+    caPem = await readFile(config.tsaCaFile, "utf8");
+  } catch (error) {
+    throw new UsageError(
+      "config_invalid",
+      `WILDTRAWL_TSA_CA: cannot read ${config.tsaCaFile}: ${(error as Error).message}`,
+    );
+  }
+  return config.tsaUrls.map((url) => ({ url, caPem }));
 }
 
 export interface EvidenceDeps {
