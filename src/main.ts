@@ -10,6 +10,7 @@ import { registerListingsCommands } from "./cli/listings-command.ts";
 import { registerServeCommands } from "./cli/serve-command.ts";
 import { registerAdminCommands } from "./cli/admin-command.ts";
 import { registerSourcesCommands } from "./cli/sources-command.ts";
+import { registerCaseCommands } from "./cli/case-command.ts";
 import { registerEvidenceCommands } from "./cli/evidence-command.ts";
 import { registerTrawlCommands } from "./cli/trawl-command.ts";
 import { registerReviewCommands } from "./cli/review-command.ts";
@@ -36,6 +37,7 @@ const program = createProgram(context, [
   (root) => registerAdminCommands(root, context),
   (root) => registerSourcesCommands(root, context),
   (root) => registerEvidenceCommands(root, context),
+  (root) => registerCaseCommands(root, context),
   (root) => registerTrawlCommands(root, context),
   (root) => registerReviewCommands(root, context),
   (root) => registerRelistingCommands(root, context),

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { Option, type Command } from "commander";
+import { InvalidArgumentError, Option, type Command } from "commander";
 import type { Config } from "../config.ts";
 import { UsageError, WildtrawlError } from "../core/errors.ts";
 import { detect, type Advert } from "../core/detect/detect.ts";
@@ -13,11 +13,14 @@ import { ensureSigningKey, loadSigningKey } from "../evidence/signing-keys.ts";
 import { loadLexicon } from "../reference/load-lexicon.ts";
 import { readDetectionModel } from "../reference/load-model.ts";
 import { loadSpeciesIndex } from "../reference/reference-file.ts";
+import { createCaseService } from "../services/cases.ts";
 import { configuredTsas, createEvidenceService, keysDirOf } from "../services/evidence.ts";
 import { openStore } from "../storage/open-store.ts";
 import { custodyActions, type CustodyAction } from "../storage/records.ts";
 import type { Store } from "../storage/store.ts";
 import type { CliContext } from "./cli-context.ts";
+import { organisationFor } from "./cli-organisation.ts";
+import { printable } from "./terminal-text.ts";
 import { collect, oneOf, positiveInteger } from "./argument-parsers.ts";
 
 interface CommonOptions {
@@ -246,13 +249,16 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
   const evidence = program.command("evidence").description("evidence packages: export, verify, signing keys");
   evidence
     .command("export")
-    .description("write one signed, self-verifying ZIP package of the captures of these listings")
+    .description(
+      "write one signed, self-verifying ZIP package of the captures of a case's listings, or of these listings",
+    )
     .argument(
-      "<listing-id...>",
-      "listings whose captures go in the package",
-      (value, previous: number[] = []) => [...previous, positiveInteger(value)],
+      "<case-or-listing...>",
+      "a case reference (its listings and TLP marking go in) and/or listing ids",
+      (value, previous: ExportTarget = { listingIds: [] }) => exportTarget(value, previous),
     )
     .requiredOption("--out <file>", "the package to write (.zip)")
+    .option("--org <slug>", "the organisation whose case it is (needed when there are several)")
     .addOption(tsaOption())
     .addOption(tsaCaOption())
     .option("--operator <who>", "who is exporting (default: cli:<login name>)")
@@ -261,12 +267,28 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
     .option("--json", "machine-readable output")
     .action(
       async (
-        listingIds: number[],
-        options: CommonOptions & { out: string; tsa: string[]; tsaCa: string[]; json?: boolean },
+        target: ExportTarget,
+        options: CommonOptions & {
+          out: string;
+          org?: string;
+          tsa: string[];
+          tsaCa: string[];
+          json?: boolean;
+        },
       ) => {
         const tsa = await tsaConfigs(options);
-        const result = await withStore((store) =>
-          createEvidenceService({
+        const result = await withStore(async (store) => {
+          const organisation =
+            target.caseReference === undefined
+              ? undefined
+              : await organisationFor(store, options.org, "which organisation's case");
+          const exported = organisation
+            ? await createCaseService(store).ownCase(
+                { organisationId: organisation.id, actor: operator(options) },
+                target.caseReference!,
+              )
+            : undefined;
+          return createEvidenceService({
             store,
             now: context.now,
             version: context.version,
@@ -274,14 +296,19 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
             chromiumPath: null,
             tsa,
           }).exportTo({
-            listingIds,
+            ...(exported ? { case: exported } : {}),
+            listingIds: target.listingIds,
             out: options.out,
             actor: operator(options),
             ...(options.purpose ? { purpose: options.purpose } : {}),
-          }),
-        );
+          });
+        });
         if (options.json) return write(JSON.stringify(result, null, 2));
         write(`Wrote ${result.file}: ${result.captures} capture(s), ${result.files} files`);
+        if (result.case)
+          write(
+            `  case ${printable(result.case.reference)}, TLP:${result.case.marking}: ${printable(result.case.title)}`,
+          );
         write(`  package sha256 ${result.sha256}`);
         write(`  manifest sha256 ${result.manifestSha256}`);
         write(`  signed by ${result.fingerprint}`);
@@ -336,22 +363,25 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
     });
 }
 
+interface ExportTarget {
+  readonly caseReference?: string;
+  readonly listingIds: readonly number[];
+}
+
+/** A bare number is a listing (case references are never all digits); anything else names the one case. */
+function exportTarget(value: string, previous: ExportTarget): ExportTarget {
+  if (/^\d+$/.test(value))
+    return { ...previous, listingIds: [...previous.listingIds, positiveInteger(value)] };
+  if (previous.caseReference !== undefined && previous.caseReference !== value)
+    throw new InvalidArgumentError(
+      `one case per package: "${previous.caseReference}" and "${value}" (a package carries one TLP marking)`,
+    );
+  return { ...previous, caseReference: value };
+}
+
 /** A source named "manual" in the organisation, for captures of URLs no trawl has found. */
 async function manualSource(store: Store, orgSlug: string | undefined): Promise<number> {
-  const organisations = await store.organisations.list();
-  const organisation = orgSlug
-    ? organisations.find((candidate) => candidate.slug === orgSlug)
-    : organisations.length === 1
-      ? organisations[0]
-      : undefined;
-  if (!organisation) {
-    throw new UsageError(
-      "organisation_missing",
-      orgSlug
-        ? `no organisation "${orgSlug}"`
-        : "give --source or --org: which organisation the capture is for",
-    );
-  }
+  const organisation = await organisationFor(store, orgSlug, "which organisation the capture is for");
   const source = await store.sources.upsert({
     organisationId: organisation.id,
     slug: "manual",

@@ -9,6 +9,7 @@ import {
   type Verdict,
 } from "../storage/records.ts";
 import type { CliContext } from "./cli-context.ts";
+import { printable } from "./terminal-text.ts";
 import { isoDate, oneOf, positiveInteger } from "./argument-parsers.ts";
 
 interface SearchOptions {
@@ -81,7 +82,7 @@ function listingLine(listing: Listing): string {
       : ` · ${listing.priceAmount}${listing.priceCurrency ? ` ${listing.priceCurrency}` : ""}`;
   const removed = listing.removedAt ? ` · removed ${listing.removedAt.toISOString().slice(0, 10)}` : "";
   // Titles are scraped text: strip control characters so an advert cannot move the cursor or recolour a terminal.
-  const title = (listing.title ?? listing.text.slice(0, 80)).replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
+  const title = printable(listing.title ?? listing.text.slice(0, 80));
   return [
     `#${listing.id}  ${title}`,
     `    ${verdict}${taxa ? ` · ${taxa}` : ""}${price} · seen ${listing.firstSeenAt.toISOString().slice(0, 10)}` +

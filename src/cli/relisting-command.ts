@@ -6,6 +6,7 @@ import { createFetcher } from "../trawl/fetcher.ts";
 import { imageDownloader } from "../trawl/image-decode.ts";
 import type { Relisting } from "../storage/records.ts";
 import type { CliContext } from "./cli-context.ts";
+import { printable } from "./terminal-text.ts";
 import { isoDate, positiveInteger } from "./argument-parsers.ts";
 
 interface CheckOptions {
@@ -125,7 +126,7 @@ function describeReason(reason: RelistingReason): string {
       return `same photo (${reason.distance} bits apart)`;
     case "seller":
       // Keys are made from scraped text: strip control characters before they reach a terminal.
-      return `same seller ${reason.key.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ")}`;
+      return `same seller ${printable(reason.key)}`;
     case "reappeared":
       return "reappeared at the same address";
   }

@@ -14,6 +14,7 @@ import { openStore } from "../storage/open-store.ts";
 import { reviewVerdicts, type ReviewQueueItem, type ReviewVerdict } from "../storage/records.ts";
 import type { Store } from "../storage/store.ts";
 import type { CliContext } from "./cli-context.ts";
+import { printable } from "./terminal-text.ts";
 import { isoDate, oneOf, positiveInteger } from "./argument-parsers.ts";
 
 interface WhoOptions {
@@ -212,9 +213,6 @@ async function userOf(store: Store, organisationId: number, who: string) {
     throw new NotFoundError("user_not_found", `no user "${who}" in this organisation`);
   return user;
 }
-
-// Titles and sellers are scraped text: strip control characters so an advert cannot move a terminal's cursor.
-const printable = (text: string) => text.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
 
 function queueLine(item: ReviewQueueItem): string {
   const taxa = item.taxa.map((t) => `${t.name} (${t.appendix})`).join(", ") || "no taxon";

@@ -22,6 +22,8 @@ import { takedownStateNames, type Platform } from "../storage/records.ts";
 import type { Store } from "../storage/store.ts";
 import { createFetcher } from "../trawl/fetcher.ts";
 import type { CliContext } from "./cli-context.ts";
+import { printable } from "./terminal-text.ts";
+import { organisationFor } from "./cli-organisation.ts";
 import { collect, isoDate, oneOf, positiveInteger } from "./argument-parsers.ts";
 
 interface OrgOptions {
@@ -376,22 +378,9 @@ export function registerTakedownCommands(program: Command, context: CliContext):
 }
 
 async function callerOf(store: Store, options: { org?: string; operator?: string }): Promise<TakedownCaller> {
-  const organisations = await store.organisations.list();
-  const organisation = options.org
-    ? organisations.find((o) => o.slug === options.org)
-    : organisations.length === 1
-      ? organisations[0]
-      : undefined;
-  if (!organisation)
-    throw new UsageError(
-      "organisation_missing",
-      options.org ? `no organisation "${options.org}"` : "give --org: which organisation's notices",
-    );
+  const organisation = await organisationFor(store, options.org, "which organisation's notices");
   return { organisationId: organisation.id, actor: options.operator ?? `cli:${os.userInfo().username}` };
 }
-
-// Platform names and advert-derived values are shown on a terminal: no control characters.
-const printable = (value: string) => value.replace(/[\u0000-\u001f\u007f-\u009f]/g, " ");
 
 function platformLine(platform: Platform): string {
   const { email, webFormUrl, apiEndpoint } = platform.channels;

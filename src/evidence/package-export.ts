@@ -4,7 +4,7 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import yazl from "yazl";
 import { NotFoundError, UsageError, WildtrawlError } from "../core/errors.ts";
-import type { Capture } from "../storage/records.ts";
+import type { Capture, Case } from "../storage/records.ts";
 import type { Store } from "../storage/store.ts";
 import { fsyncDirectory, jsonBytes, sha256Hex } from "./atomic-files.ts";
 import { captureRecordName, checkCaptureFiles, type CaptureRecord } from "./capture.ts";
@@ -23,6 +23,7 @@ import {
   tsaCaName,
   verifyTextName,
   type ManifestFile,
+  type PackageCase,
   type PackageManifest,
 } from "./package-layout.ts";
 import type { SoftwareIdentity } from "./provenance.ts";
@@ -47,6 +48,8 @@ export interface ExportDeps {
 }
 
 export interface ExportRequest {
+  /** A case: its listings' captures go in, and its reference and TLP marking head the package and report. */
+  readonly case?: Case;
   readonly listingIds?: readonly number[];
   readonly captureIds?: readonly number[];
   readonly out: string;
@@ -56,6 +59,7 @@ export interface ExportRequest {
 
 export interface ExportResult {
   readonly file: string;
+  readonly case: PackageCase | null;
   readonly sha256: string;
   readonly captures: number;
   readonly files: number;
@@ -107,7 +111,11 @@ export async function exportPackage(deps: ExportDeps, request: ExportRequest): P
       actor: request.actor,
       action: "export",
       purpose: request.purpose ?? null,
-      details: { package: packageName, packageCreatedAt: createdAt.toISOString() },
+      details: {
+        package: packageName,
+        packageCreatedAt: createdAt.toISOString(),
+        ...(request.case ? { case: request.case.reference } : {}),
+      },
     });
   }
 
@@ -149,10 +157,16 @@ export async function exportPackage(deps: ExportDeps, request: ExportRequest): P
       folder,
     });
   }
-  const title = `Evidence package: ${captures.length} capture${captures.length === 1 ? "" : "s"} of listing${new Set(captures.map((c) => c.listingId)).size === 1 ? "" : "s"} ${[...new Set(captures.map((c) => c.listingId))].join(", ")}`;
+  const caseHeading = request.case
+    ? { reference: request.case.reference, title: request.case.title, marking: request.case.marking }
+    : null;
+  const title = caseHeading
+    ? `Evidence package for case ${caseHeading.reference}: ${caseHeading.title}`
+    : `Evidence package: ${captures.length} capture${captures.length === 1 ? "" : "s"} of listing${new Set(captures.map((c) => c.listingId)).size === 1 ? "" : "s"} ${[...new Set(captures.map((c) => c.listingId))].join(", ")}`;
   const generator = `${deps.software.name} ${deps.software.version}${deps.software.gitSha ? ` (${deps.software.gitSha.slice(0, 12)})` : ""}`;
   const reportData = {
     title,
+    case: caseHeading,
     createdAt: createdAt.toISOString(),
     generator,
     signingKeyFingerprint: deps.signingKey.fingerprint,
@@ -194,6 +208,7 @@ export async function exportPackage(deps: ExportDeps, request: ExportRequest): P
     generator: { ...deps.software },
     createdBy: request.actor,
     purpose: request.purpose ?? null,
+    case: caseHeading,
     signingKey: { algorithm: "Ed25519", path: publicKeyName, fingerprint: deps.signingKey.fingerprint },
     captures: manifestCaptures,
     timestamps: timestamps.map((t) => ({
@@ -242,9 +257,20 @@ export async function exportPackage(deps: ExportDeps, request: ExportRequest): P
     await rm(temp, { force: true });
     throw error;
   }
+  const packageSha256 = sha256Hex(await readFile(out));
+  if (request.case)
+    await store.audit.append({
+      organisationId: request.case.organisationId,
+      actor: request.actor,
+      action: "case.exported",
+      subjectType: "case",
+      subjectId: request.case.id,
+      details: { reference: request.case.reference, package: packageName, sha256: packageSha256 },
+    });
   return {
     file: out,
-    sha256: sha256Hex(await readFile(out)),
+    case: caseHeading,
+    sha256: packageSha256,
     captures: captures.length,
     files: entries.size,
     manifestSha256: manifestDigest.toString("hex"),
@@ -261,14 +287,20 @@ function relativeInCapture(filePath: string, sha256: string): string {
 
 async function selectCaptures(store: Store, request: ExportRequest): Promise<Capture[]> {
   const byId = new Map<number, Capture>();
-  for (const listingId of request.listingIds ?? []) {
+  const inCase = request.case ? (await store.cases.listings(request.case.id)).map((e) => e.listingId) : [];
+  if (request.case && inCase.length === 0)
+    throw new UsageError("case_empty", `case ${request.case.reference} has no listings yet`);
+  for (const listingId of [...inCase, ...(request.listingIds ?? [])]) {
     const listing = await store.listings.get(listingId);
-    if (!listing) throw new NotFoundError("listing_not_found", `no listing ${listingId}`);
+    // A case's package holds only its own organisation's evidence, whatever else is named beside it.
+    if (!listing || (request.case && listing.organisationId !== request.case.organisationId))
+      throw new NotFoundError("listing_not_found", `no listing ${listingId}`);
     const captures = await store.evidence.listCaptures(listingId);
     if (captures.length === 0) {
+      const of = request.case ? ` (in case ${request.case.reference})` : "";
       throw new NotFoundError(
         "capture_not_found",
-        `listing ${listingId} has no capture yet: run "wildtrawl capture ${listingId}"`,
+        `listing ${listingId}${of} has no capture yet: run "wildtrawl capture ${listingId}"`,
       );
     }
     for (const capture of captures) byId.set(capture.id, capture);

@@ -19,12 +19,21 @@ export interface ManifestFile {
   readonly sha256: string;
 }
 
+/** A case as a package names it: the agency's reference and the TLP 2.0 marking every reader must honour. */
+export interface PackageCase {
+  readonly reference: string;
+  readonly title: string;
+  readonly marking: string;
+}
+
 export interface PackageManifest {
   readonly format: typeof packageFormat;
   readonly createdAt: string;
   readonly generator: { readonly name: string; readonly version: string; readonly gitSha: string | null };
   readonly createdBy: string;
   readonly purpose: string | null;
+  /** The case the package was exported for (absent in packages made before cases existed). */
+  readonly case?: PackageCase | null;
   readonly signingKey: { readonly algorithm: "Ed25519"; readonly path: string; readonly fingerprint: string };
   readonly captures: ReadonlyArray<{
     readonly id: number;

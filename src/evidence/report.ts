@@ -3,6 +3,7 @@ import PDFDocument from "pdfkit";
 import type { Capture, Detection, Listing } from "../storage/records.ts";
 import type { CaptureRecord } from "./capture.ts";
 import type { CustodyEntryJson } from "./custody.ts";
+import type { PackageCase } from "./package-layout.ts";
 
 /** One capture as the prosecutor's report shows it. */
 export interface ReportCapture {
@@ -18,11 +19,22 @@ export interface ReportCapture {
 
 export interface ReportData {
   readonly title: string;
+  readonly case: PackageCase | null;
   readonly createdAt: string;
   readonly generator: string;
   readonly signingKeyFingerprint: string;
   readonly captures: readonly ReportCapture[];
 }
+
+/** What each TLP 2.0 label allows, in its own short words, for a reader who has not met TLP. */
+const tlpMeanings: Record<string, string> = {
+  CLEAR: "no limit on disclosure",
+  GREEN: "limited disclosure: the recipient's community, not public channels",
+  AMBER: "limited disclosure: the recipient's organisation and its clients, on a need-to-know basis",
+  "AMBER+STRICT": "limited disclosure: the recipient's organisation only",
+  RED: "for the eyes and ears of the named recipients only",
+};
+const tlpMeaning = (marking: string) => tlpMeanings[marking] ?? "handling restricted";
 
 const escapeHtml = (text: unknown): string =>
   String(text ?? "").replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -98,8 +110,9 @@ ${detection ? `<p>Verdict: <strong>${escapeHtml(detection.verdict)}</strong>, sc
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(data.title)}</title>
 <style>body{font:14px/1.45 "Noto Sans","Noto Sans CJK SC",sans-serif;margin:2em;max-width:70em}
 th{text-align:left;vertical-align:top;padding-right:1em}td{vertical-align:top;white-space:pre-wrap;word-break:break-all}
-.hash{font-family:monospace;font-size:12px}img{max-width:100%;border:1px solid #888}section{page-break-before:always}</style>
+.hash{font-family:monospace;font-size:12px}.tlp{font-size:16px;border:2px solid #000;padding:.3em .6em}img{max-width:100%;border:1px solid #888}section{page-break-before:always}</style>
 </head><body>
+${data.case ? `<p class="tlp"><strong>TLP:${escapeHtml(data.case.marking)}</strong> · ${escapeHtml(tlpMeaning(data.case.marking))}</p>` : ""}
 <h1>${escapeHtml(data.title)}</h1>
 <p>Package created ${escapeHtml(data.createdAt)} (UTC) by ${escapeHtml(data.generator)}.
 Signed with the Ed25519 key <span class="hash">${escapeHtml(data.signingKeyFingerprint)}</span>.
@@ -141,6 +154,11 @@ export async function reportPdf(data: ReportData, fixedDate: Date): Promise<Buff
   });
   if (font) doc.font(font, "NotoSansCJKsc-Regular");
   const width = doc.page.width - 96;
+  if (data.case)
+    doc
+      .fontSize(12)
+      .text(`TLP:${data.case.marking} · ${tlpMeaning(data.case.marking)}`)
+      .moveDown(0.5);
   doc.fontSize(18).text(data.title).moveDown(0.5);
   doc.fontSize(9).text(`Package created ${data.createdAt} (UTC) by ${data.generator}.`);
   doc.text(

@@ -653,6 +653,40 @@ export interface TakedownFilter {
   readonly limit?: number;
 }
 
+// ── Cases ────────────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** Traffic Light Protocol 2.0: who may receive what a case holds, and so every export of it. */
+export const tlpMarkings = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"] as const;
+export type TlpMarking = (typeof tlpMarkings)[number];
+
+/** An investigation: the listings it gathers travel together, e.g. in one evidence package. */
+export interface Case {
+  readonly id: number;
+  readonly organisationId: number;
+  /** The agency's own file number, unique in the organisation, e.g. "OP-TUSK-2026/14". Never all digits. */
+  readonly reference: string;
+  readonly title: string;
+  readonly marking: TlpMarking;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+}
+
+export interface NewCase {
+  readonly organisationId: number;
+  readonly reference: string;
+  readonly title: string;
+  readonly marking?: TlpMarking;
+}
+
+export interface CaseListing {
+  readonly caseId: number;
+  readonly listingId: number;
+  readonly addedBy: string;
+  readonly addedAt: Date;
+  /** Why it belongs to the case, in the analyst's words. */
+  readonly note: string | null;
+}
+
 // ── Audit ────────────────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface AuditEntry extends ChainedEntry {

@@ -17,6 +17,7 @@ import { custodyHashedFields } from "./sql/evidence-repository.ts";
 import { sessionContract } from "./session.contract.ts";
 import { takedownContract } from "./takedown.contract.ts";
 import { reviewContract } from "./review.contract.ts";
+import { caseContract } from "./case.contract.ts";
 import { relistingContract } from "./relisting.contract.ts";
 import { statisticsContract } from "./statistics.contract.ts";
 import { ConflictError, LeaseLostError } from "./storage-errors.ts";
@@ -741,6 +742,7 @@ export function storeContract(newDatabase: () => Promise<ContractDatabase>): voi
   takedownContract(newDatabase);
   reviewContract(newDatabase);
   relistingContract(newDatabase);
+  caseContract(newDatabase);
 }
 
 function jobQueueContract(

@@ -62,6 +62,7 @@ import type {
   RelistingCandidate,
   RelistingCandidateQuery,
 } from "./records.ts";
+import type { Case, CaseListing, NewCase } from "./records.ts";
 
 /**
  * The one storage interface. Two implementations (sqlite/, postgres/) pass the same contract (store.contract.ts).
@@ -97,6 +98,28 @@ export interface StoreRepositories {
   readonly statistics: StatisticsRepository;
   readonly sessions: SessionRepository;
   readonly relistings: RelistingRepository;
+  readonly cases: CaseRepository;
+}
+
+/** Investigations and the listings they gather. Every change is audited in the same transaction. */
+export interface CaseRepository {
+  /** Refuses a reference the organisation already uses (`ConflictError` "case_exists"). */
+  create(newCase: NewCase, actor: string): Promise<Case>;
+  get(organisationId: number, reference: string): Promise<Case | null>;
+  /** The organisation's cases, newest first. */
+  list(organisationId: number): Promise<Case[]>;
+  /**
+   * Adds listings of the case's own organisation (another's is `NotFoundError` "listing_not_found", as a missing
+   * one); a listing already in the case keeps its first entry. Returns the entries added now.
+   */
+  addListings(
+    caseId: number,
+    listingIds: readonly number[],
+    actor: string,
+    note?: string | null,
+  ): Promise<CaseListing[]>;
+  /** In the order they were added. */
+  listings(caseId: number): Promise<CaseListing[]>;
 }
 
 export interface OrganisationRepository {

@@ -6,6 +6,7 @@ import { reviewQueue } from "./0003-review-queue.ts";
 import { platforms } from "./0004-platforms.ts";
 import { relistings } from "./0005-relistings.ts";
 import { statistics } from "./0006-statistics.ts";
+import { cases } from "./0007-cases.ts";
 
 /**
  * One schema change, written for both databases side by side so they cannot drift apart. Rules (docs/storage.md):
@@ -26,6 +27,7 @@ export const migrations: readonly Migration[] = [
   platforms,
   relistings,
   statistics,
+  cases,
 ];
 
 export function migrationChecksum(migration: Migration, dialect: "sqlite" | "postgres"): string {

@@ -1,6 +1,7 @@
 import type { StoreRepositories } from "../store.ts";
 import { SqlApiKeyRepository, SqlOrganisationRepository, SqlUserRepository } from "./access-repositories.ts";
 import { SqlAuditRepository } from "./audit-repository.ts";
+import { SqlCaseRepository } from "./case-repository.ts";
 import { SqlEvidenceRepository } from "./evidence-repository.ts";
 import { SqlJobQueue, type JobDialect } from "./job-queue.ts";
 import { SqlListingRepository, type ListingDialect } from "./listing-repository.ts";
@@ -37,5 +38,6 @@ export function sqlRepositories(db: SqlExecutor, parts: SqlDialectParts): StoreR
     statistics: new SqlStatisticsRepository(db),
     sessions: new SqlSessionRepository(db, parts),
     relistings: new SqlRelistingRepository(db, parts),
+    cases: new SqlCaseRepository(db, parts),
   };
 }
