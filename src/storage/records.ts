@@ -701,6 +701,20 @@ export interface AuditEntry extends ChainedEntry {
   readonly details: JsonObject;
 }
 
+/**
+ * An attempt to UPDATE or DELETE an append-only row (a capture, a custody or audit entry), refused and written down
+ * by the database itself, whoever made it with the application's login (RELIABILITY E6).
+ */
+export interface RefusedChange {
+  readonly id: number;
+  readonly at: Date;
+  readonly table: string;
+  readonly operation: "UPDATE" | "DELETE";
+  readonly rowId: number;
+  /** The database login that tried it (PostgreSQL); null on SQLite, which has no logins. */
+  readonly databaseUser: string | null;
+}
+
 export interface NewAuditEntry {
   readonly organisationId?: number | null;
   readonly actor: string;

@@ -623,17 +623,49 @@ export function storeContract(newDatabase: () => Promise<ContractDatabase>): voi
         reason: "entry_hash",
       });
 
-      for (const sql of [
-        `UPDATE captures SET sha256 = '${hex("ff")}'`,
-        "DELETE FROM captures",
-        "UPDATE custody_log SET purpose = 'x'",
-        "DELETE FROM custody_log",
-        "UPDATE audit_log SET actor = 'x'",
-        "DELETE FROM audit_log",
-      ]) {
-        await assert.rejects(database.exec(sql), /append-only/, sql);
+      // E6: with the application's own login, every change is refused and the database writes the attempt down.
+      const before = {
+        captures: await database.rows("captures"),
+        custody: await database.rows("custody_log"),
+        audit: await database.rows("audit_log"),
+      };
+      const attempts = [
+        ["captures", "UPDATE", `UPDATE captures SET sha256 = '${hex("ff")}' WHERE id = ${first.capture.id}`],
+        ["captures", "DELETE", `DELETE FROM captures WHERE id = ${partial.capture.id}`],
+        ["custody_log", "UPDATE", `UPDATE custody_log SET purpose = 'x' WHERE id = ${chain[1]!.id}`],
+        ["custody_log", "DELETE", `DELETE FROM custody_log WHERE id = ${chain[0]!.id}`],
+        ["audit_log", "UPDATE", "UPDATE audit_log SET actor = 'x' WHERE id = 1"],
+        ["audit_log", "DELETE", "DELETE FROM audit_log WHERE id = 1"],
+      ] as const;
+      const startedAt = Date.now();
+      for (const [, , sql] of attempts) await database.exec(sql);
+      assert.deepEqual(
+        {
+          captures: await database.rows("captures"),
+          custody: await database.rows("custody_log"),
+          audit: await database.rows("audit_log"),
+        },
+        before,
+      );
+      const refused = await store.audit.refusedChanges();
+      assert.deepEqual(
+        refused.map((r) => [r.table, r.operation]),
+        attempts.map(([table, operation]) => [table, operation]),
+      );
+      assert.deepEqual(
+        refused.map((r) => r.rowId),
+        [first.capture.id, partial.capture.id, chain[1]!.id, chain[0]!.id, 1, 1],
+      );
+      for (const attempt of refused) {
+        assert.ok(Math.abs(attempt.at.getTime() - startedAt) < 60_000, attempt.at.toISOString());
+        const login =
+          store.dialect === "postgres" ? decodeURIComponent(new URL(database.url).username) : null;
+        assert.equal(attempt.databaseUser, login);
       }
-      assert.equal((await database.rows("captures")).length, 2);
+      // The record of refusals cannot itself be edited or emptied.
+      for (const sql of ["UPDATE refused_changes SET row_id = 0", "DELETE FROM refused_changes"])
+        await assert.rejects(database.exec(sql), /append-only/, sql);
+      assert.equal((await store.audit.refusedChanges()).length, attempts.length);
     });
 
     it("creates takedown notices idempotently and moves them only along allowed transitions", async () => {

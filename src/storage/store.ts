@@ -62,7 +62,7 @@ import type {
   RelistingCandidate,
   RelistingCandidateQuery,
 } from "./records.ts";
-import type { Case, CaseListing, NewCase } from "./records.ts";
+import type { Case, CaseListing, NewCase, RefusedChange } from "./records.ts";
 
 /**
  * The one storage interface. Two implementations (sqlite/, postgres/) pass the same contract (store.contract.ts).
@@ -290,6 +290,8 @@ export interface AuditRepository {
     subjectType?: string;
     subjectId?: string;
   }): Promise<AuditEntry[]>;
+  /** Attempts to change evidence, custody or audit rows that the database refused, oldest first. */
+  refusedChanges(options?: { afterId?: number; limit?: number }): Promise<RefusedChange[]>;
 }
 
 /**

@@ -7,6 +7,7 @@ import { platforms } from "./0004-platforms.ts";
 import { relistings } from "./0005-relistings.ts";
 import { statistics } from "./0006-statistics.ts";
 import { cases } from "./0007-cases.ts";
+import { refusedChanges } from "./0008-refused-changes.ts";
 
 /**
  * One schema change, written for both databases side by side so they cannot drift apart. Rules (docs/storage.md):
@@ -28,6 +29,7 @@ export const migrations: readonly Migration[] = [
   relistings,
   statistics,
   cases,
+  refusedChanges,
 ];
 
 export function migrationChecksum(migration: Migration, dialect: "sqlite" | "postgres"): string {

@@ -1,4 +1,4 @@
-import type { AuditEntry, JsonValue, NewAuditEntry } from "../records.ts";
+import type { AuditEntry, JsonValue, NewAuditEntry, RefusedChange } from "../records.ts";
 import type { AuditRepository } from "../store.ts";
 import { appendChained, type ChainLock } from "./chained-log.ts";
 import { jsonParam, toDate, toJsonObject, toNumber, toNumberOrNull, toText, toTextOrNull } from "./rows.ts";
@@ -94,6 +94,21 @@ export class SqlAuditRepository implements AuditRepository {
       params,
     );
     return rows.map(auditFromRow);
+  }
+
+  async refusedChanges(options: { afterId?: number; limit?: number } = {}): Promise<RefusedChange[]> {
+    const rows = await this.#db.all("SELECT * FROM refused_changes WHERE id > ? ORDER BY id LIMIT ?", [
+      options.afterId ?? 0,
+      clampLimit(options.limit, 1000, 10_000),
+    ]);
+    return rows.map((row) => ({
+      id: toNumber(row.id),
+      at: toDate(row.at),
+      table: toText(row.table_name),
+      operation: toText(row.operation) as RefusedChange["operation"],
+      rowId: toNumber(row.row_id),
+      databaseUser: toTextOrNull(row.database_user),
+    }));
   }
 }
 
