@@ -30,6 +30,7 @@ import {
   type Permission,
   type Principal,
 } from "../services/access.ts";
+import { createCaseService, type CaseService } from "../services/cases.ts";
 import { createAdministrationService, type AdministrationService } from "../services/administration.ts";
 import {
   createAuthenticationService,
@@ -43,6 +44,7 @@ import { createSpeciesLookup, type SpeciesLookup } from "../services/species-loo
 import { errorBody, statusForError } from "./api-errors.ts";
 import { registerAdminRoutes } from "./admin-routes.ts";
 import { registerDashboardApiRoutes } from "./dashboard-routes.ts";
+import { registerCaseRoutes } from "./case-routes.ts";
 import { registerEvidenceRoutes } from "./evidence-routes.ts";
 import {
   createOperationsServices,
@@ -126,6 +128,7 @@ export interface ApiServices extends OperationsServices {
   readonly screening: ScreeningService;
   readonly species: SpeciesLookup;
   readonly listings: ListingReview;
+  readonly cases: CaseService;
 }
 
 declare module "fastify" {
@@ -186,6 +189,7 @@ export function createApi(deps: ApiDeps): ApiApp {
     }),
     species: createSpeciesLookup({ species: deps.species, clock: deps.clock }),
     listings: createListingReview({ store: deps.store }),
+    cases: createCaseService(deps.store),
     ...createOperationsServices({
       ...deps,
       access,
@@ -292,6 +296,7 @@ export function createApi(deps: ApiDeps): ApiApp {
       registerDashboardApiRoutes(v1, services, deps);
       registerTrawlRunRoutes(v1, services);
       registerEvidenceRoutes(v1, services);
+      registerCaseRoutes(v1, services);
       registerStatisticsRoutes(v1, services);
       registerTakedownRoutes(v1, deps);
       registerRelistingRoutes(v1, deps);

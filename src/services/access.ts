@@ -28,6 +28,8 @@ export type Permission =
   | "evidence.read"
   | "evidence.capture"
   | "evidence.export"
+  | "cases.read"
+  | "cases.write"
   | "statistics.read"
   | "reviews.read"
   | "reviews.assign"
@@ -57,6 +59,9 @@ export const rolePermissions: Readonly<Record<Permission, readonly ApiRole[]>> =
   "evidence.read": readers,
   "evidence.capture": ["admin", "analyst", "reviewer"],
   "evidence.export": ["admin", "analyst", "ncb_officer", "interpol_analyst"],
+  // Investigations: not for the secretariat's statistics readers.
+  "cases.read": ["admin", "analyst", "reviewer", "ncb_officer", "interpol_analyst"],
+  "cases.write": ["admin", "analyst"],
   "statistics.read": readers,
   "reviews.read": readers,
   "reviews.assign": ["admin", "analyst", "reviewer"],

@@ -23,7 +23,7 @@ import {
 } from "../evidence/package-export.ts";
 import { gitCommitOf, type SoftwareIdentity } from "../evidence/provenance.ts";
 import { ensureSigningKey } from "../evidence/signing-keys.ts";
-import type { Capture, CustodyEntry, JsonObject, Listing } from "../storage/records.ts";
+import type { Capture, Case, CustodyEntry, JsonObject, Listing } from "../storage/records.ts";
 import type { Store } from "../storage/store.ts";
 import type { AccessService, Principal } from "./access.ts";
 
@@ -176,6 +176,29 @@ export function createEvidenceService(deps: EvidenceDeps) {
       details,
     });
 
+  /** Writes a package under a generated, unguessable name in `exports/`, to be streamed from there. */
+  async function exportNamed(
+    principal: Principal,
+    name: string,
+    what: Pick<ExportRequest, "captureIds" | "case">,
+    request: { purpose?: string },
+  ): Promise<ExportedPackage> {
+    const stamp = deps
+      .now()
+      .toISOString()
+      .replace(/[-:]/g, "")
+      .replace(/\.\d+Z$/, "Z");
+    const filename = `wildtrawl-${name}-${stamp}-${randomBytes(3).toString("hex")}.zip`;
+    const out = path.join(exportsDirOf(deps.dataDir), filename);
+    const result = await exportTo({
+      ...what,
+      out,
+      actor: principal.actor,
+      ...(request.purpose !== undefined ? { purpose: request.purpose } : {}),
+    });
+    return { filename, result, open: () => createReadStream(out) };
+  }
+
   return {
     captureDeps,
     capture,
@@ -261,21 +284,33 @@ export function createEvidenceService(deps: EvidenceDeps) {
       request: { purpose?: string } = {},
     ): Promise<ExportedPackage> {
       const found = await ownCapture(principal, captureId);
-      const stamp = deps
-        .now()
-        .toISOString()
-        .replace(/[-:]/g, "")
-        .replace(/\.\d+Z$/, "Z");
-      const filename = `wildtrawl-capture-${found.id}-${stamp}-${randomBytes(3).toString("hex")}.zip`;
-      const out = path.join(exportsDirOf(deps.dataDir), filename);
-      const result = await exportTo({
-        captureIds: [found.id],
-        out,
-        actor: principal.actor,
-        ...(request.purpose !== undefined ? { purpose: request.purpose } : {}),
+      const exported = await exportNamed(
+        principal,
+        `capture-${found.id}`,
+        { captureIds: [found.id] },
+        request,
+      );
+      await audit(principal, "capture.exported", captureId, {
+        package: exported.filename,
+        sha256: exported.result.sha256,
       });
-      await audit(principal, "capture.exported", captureId, { package: filename, sha256: result.sha256 });
-      return { filename, result, open: () => createReadStream(out) };
+      return exported;
+    },
+
+    /**
+     * Exports the captures of a case's listings as one signed package under the case's TLP marking (custody
+     * "export" for each, and "case.exported" in the audit log); as exportCapture, kept in `exports/`.
+     */
+    async exportCase(
+      principal: Principal,
+      found: Case,
+      request: { purpose?: string } = {},
+    ): Promise<ExportedPackage> {
+      if (found.organisationId !== principal.organisationId)
+        throw new NotFoundError("case_not_found", `no case "${found.reference}"`);
+      // The reference is the agency's own text: only its safe characters go into a file name.
+      const name = `case-${found.reference.replace(/[^A-Za-z0-9-]+/g, "_").slice(0, 60)}`;
+      return exportNamed(principal, name, { case: found }, request);
     },
   };
 }
