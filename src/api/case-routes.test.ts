@@ -68,7 +68,7 @@ describe("cases: /v1/cases", () => {
       return ingested.map((result) => result.listingId);
     };
     listingIds = await listingsOf(unit.organisationId, [3001, 3002]);
-    [otherListingId] = await listingsOf(other.organisationId, [3003]);
+    otherListingId = (await listingsOf(other.organisationId, [3003]))[0]!;
   });
 
   after(async () => {

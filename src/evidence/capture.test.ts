@@ -5,7 +5,8 @@ import { after, before, describe, it } from "node:test";
 import { UsageError } from "../core/errors.ts";
 import { hashFile, sweepTempDirectories, writeHashedFile } from "./atomic-files.ts";
 import { captureAdvert, checkCaptureFiles, type CaptureRecord } from "./capture.ts";
-import { provenanceKeys, validateProvenance } from "./provenance.ts";
+import { makeTestCertificates, type TestCertificates } from "../trawl/test-certificates.ts";
+import { fetchedUrlsOf, provenanceKeys, validateProvenance, type TlsHostRecord } from "./provenance.ts";
 import { startFixtureSite, type FixtureSite } from "./testing/fixture-site.ts";
 import { newEvidenceWorld, type EvidenceWorld } from "./testing/evidence-world.ts";
 import { readWarcRecords } from "./warc-records.ts";
@@ -214,12 +215,131 @@ describe("evidence files", () => {
     const complete = Object.fromEntries(provenanceKeys.map((key) => [key, null])) as Record<string, unknown>;
     complete.software = { name: "wildtrawl", version: "1" };
     complete.operator = "user:1";
-    validateProvenance(complete as never);
+    validateProvenance(complete as never, []);
     assert.throws(
-      () => validateProvenance({ ...complete, species: "Loxodonta africana" } as never),
+      () => validateProvenance({ ...complete, species: "Loxodonta africana" } as never, []),
       (e: unknown) => e instanceof UsageError && /"species" is not capture-time/.test(e.message),
     );
     const { operator: _, ...withoutOperator } = complete;
-    assert.throws(() => validateProvenance(withoutOperator as never), /missing "operator"/);
+    assert.throws(() => validateProvenance(withoutOperator as never, []), /missing "operator"/);
+  });
+});
+
+describe("capture provenance: addresses and certificate chains (E2)", () => {
+  let certificates: TestCertificates;
+  let plain: FixtureSite;
+  let secure: FixtureSite;
+  let otherSecure: FixtureSite;
+  let world: EvidenceWorld;
+
+  before(async () => {
+    certificates = await makeTestCertificates();
+    const tls = { key: certificates.leafKeyPem, cert: certificates.leafPem };
+    [plain, secure, otherSecure, world] = await Promise.all([
+      startFixtureSite(),
+      startFixtureSite({ tls }),
+      startFixtureSite({ tls }),
+      newEvidenceWorld(),
+    ]);
+  });
+  after(async () => {
+    await Promise.all([plain.close(), secure.close(), otherSecure.close()]);
+    await world.close();
+  });
+
+  const capture = (url: string) =>
+    captureAdvert(world.deps({ browser: null, detect: false, caPem: certificates.caPem }), {
+      url,
+      sourceId: world.source.id,
+      actor: "user:7",
+    });
+  const tlsHostsOf = (record: CaptureRecord) =>
+    record.provenance.tlsCertificates as unknown as TlsHostRecord[];
+  const redirectTo = (site: FixtureSite, url: string) =>
+    `${site.origin}/redirect?to=${encodeURIComponent(url)}`;
+
+  it("records the chain of an HTTPS page as openssl sees it, and this host's address on the connection", async () => {
+    const { record } = await capture(`${secure.origin}/item/1001`);
+    const [host] = tlsHostsOf(record);
+    assert.equal(tlsHostsOf(record).length, 1);
+    assert.equal(host?.host, new URL(secure.origin).host);
+    assert.equal(host?.serverIp, "127.0.0.1");
+    assert.equal(host?.certificates[0]?.subject, `CN=${certificates.leafCommonName}`);
+    assert.equal(host?.certificates[0]?.sha256Fingerprint, certificates.leafSha256Fingerprint);
+    assert.equal(host?.certificates[1]?.subject, `CN=${certificates.caCommonName}`);
+    assert.equal(record.provenance.tlsCertificatesNote, null);
+    assert.equal(record.provenance.egressIp, "127.0.0.1");
+    assert.match(String(record.provenance.egressIpNote), /behind NAT/);
+  });
+
+  it("records one chain per HTTPS host of a redirect chain, and names the plain-HTTP hosts", async () => {
+    const finalUrl = `${otherSecure.origin}/item/7`;
+    const { record } = await capture(redirectTo(plain, redirectTo(secure, finalUrl)));
+    assert.equal(record.finalUrl, finalUrl);
+    assert.deepEqual(
+      tlsHostsOf(record).map((host) => [host.host, host.certificates[0]?.sha256Fingerprint]),
+      [secure, otherSecure].map((site) => [new URL(site.origin).host, certificates.leafSha256Fingerprint]),
+    );
+    assert.equal(
+      record.provenance.tlsCertificatesNote,
+      `plain HTTP, no certificates: ${new URL(plain.origin).host}`,
+    );
+  });
+
+  it("records no chain for a plain-HTTP capture, and says why", async () => {
+    const { record } = await capture(`${plain.origin}/item/1001`);
+    assert.equal(record.provenance.tlsCertificates, null);
+    assert.match(String(record.provenance.tlsCertificatesNote), /^plain HTTP/);
+    assert.equal(record.provenance.egressIp, "127.0.0.1");
+  });
+
+  it("refuses an HTTPS capture's provenance without its chain, or with a malformed certificate", async () => {
+    const { record } = await capture(`${secure.origin}/item/1001`);
+    const fetched = fetchedUrlsOf(record);
+    const [host] = tlsHostsOf(record);
+    const refused = (change: Record<string, unknown>, message: RegExp) =>
+      assert.throws(
+        () => validateProvenance({ ...record.provenance, ...change } as never, fetched),
+        (e: unknown) => e instanceof UsageError && message.test(e.message),
+      );
+    refused({ tlsCertificates: null }, /no certificate chain for the HTTPS host 127\.0\.0\.1:\d+/);
+    refused({ egressIp: null }, /egressIp: the local address/);
+    const [leaf] = host!.certificates;
+    const forged = { ...leaf, derBase64: host!.certificates[1]!.derBase64 };
+    refused(
+      { tlsCertificates: [{ ...host, certificates: [forged] }] },
+      /certificates\[0\]\.sha256Fingerprint does not match the certificate's DER/,
+    );
+    refused(
+      { tlsCertificates: [{ ...host, certificates: [{ ...leaf, validTo: "Mar 1 00:00:00 2030 GMT" }] }] },
+      /certificates\[0\]\.validTo is missing or malformed/,
+    );
+    refused({ tlsCertificates: [{ ...host, certificates: [] }] }, /certificates: expected the chain/);
+  });
+
+  it("gives 100 fixture captures a valid provenance: 0 missing required fields (E2)", async () => {
+    const urls = Array.from({ length: 100 }, (_, i) => {
+      const page = `/item/${2000 + i}`;
+      return [
+        `${plain.origin}${page}`,
+        `${secure.origin}${page}`,
+        redirectTo(plain, `${secure.origin}${page}`),
+        redirectTo(secure, `${otherSecure.origin}${page}`),
+      ][i % 4]!;
+    });
+    const problems: string[] = [];
+    for (const url of urls) {
+      const { directory } = await capture(url);
+      // The record as stored, not as returned: what a court would be given.
+      const stored = JSON.parse(
+        await readFile(path.join(directory, "capture.json"), "utf8"),
+      ) as CaptureRecord;
+      try {
+        validateProvenance(stored.provenance, fetchedUrlsOf(stored));
+      } catch (error) {
+        problems.push(`${url}: ${(error as Error).message}`);
+      }
+    }
+    assert.deepEqual(problems, []);
   });
 });

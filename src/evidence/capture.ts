@@ -21,7 +21,14 @@ import { hashFile, jsonBytes, makeTempDirectory, sealDirectory, writeHashedFile 
 import { timestampCapture, type CaptureTimestamp } from "./capture-timestamps.ts";
 import type { TsaConfig } from "./package-export.ts";
 import { renderPage, type BrowserOptions, type RenderOutcome } from "./browser.ts";
-import { clockSource, hostDescription, validateProvenance, type SoftwareIdentity } from "./provenance.ts";
+import {
+  clockSource,
+  connectionProvenance,
+  fetchedUrlsOf,
+  hostDescription,
+  validateProvenance,
+  type SoftwareIdentity,
+} from "./provenance.ts";
 import { httpHeaders, readWarcRecords } from "./warc-records.ts";
 import { toDetectionInput } from "../storage/detection-input.ts";
 
@@ -142,7 +149,12 @@ export async function captureAdvert(deps: CaptureDeps, request: CaptureRequest):
     info: { operator: request.actor, "http-header-user-agent": deps.fetcherOptions.userAgent },
     now: deps.now,
   });
-  const fetcher = createFetcher({ ...deps.fetcherOptions, warc, now: () => deps.now().getTime() });
+  const fetcher = createFetcher({
+    ...deps.fetcherOptions,
+    warc,
+    recordTlsPeers: true,
+    now: () => deps.now().getTime(),
+  });
   const files: CaptureRecordFile[] = [];
   const missing: Array<{ role: string; reason: string }> = [];
   let status: CaptureStatus = "complete";
@@ -276,38 +288,36 @@ export async function captureAdvert(deps: CaptureDeps, request: CaptureRequest):
   const page = render?.ok ? render.page : undefined;
   const httpDate = result?.headers["date"];
   const httpDateMs = httpDate ? Date.parse(httpDate) : Number.NaN;
-  const provenance = validateProvenance({
-    software: { ...deps.software },
-    browser: page ? { name: "Chromium", version: page.browserVersion, userAgent: page.userAgent } : null,
-    browserUnavailableReason: page ? null : render && !render.ok ? render.reason : "no HTML to render",
-    userAgent: deps.fetcherOptions.userAgent,
-    os: hostDescription(),
-    node: process.version,
-    serverIp: result?.remoteAddress ?? null,
-    egressIp: null,
-    egressIpNote: "not determined: wildtrawl asks no outside service for its own address",
-    tlsCertificates: null,
-    tlsCertificatesNote:
-      target.protocol === "https:"
-        ? "the project fetcher does not expose the peer certificate chain yet"
-        : "plain HTTP",
-    effectiveOptions: effectiveOptions(deps),
-    blockedRequests: (page?.blockedRequests ?? []) as unknown as JsonValue,
-    operator: request.actor,
-    purpose: request.purpose ?? null,
-    clock: await clockSource(),
-  });
+  const redirects = (result?.redirects ?? []).map(({ url: hop, status: code, location }) => ({
+    url: hop,
+    status: code,
+    location,
+  }));
+  const finalUrl = result?.finalUrl ?? null;
+  const provenance = validateProvenance(
+    {
+      software: { ...deps.software },
+      browser: page ? { name: "Chromium", version: page.browserVersion, userAgent: page.userAgent } : null,
+      browserUnavailableReason: page ? null : render && !render.ok ? render.reason : "no HTML to render",
+      userAgent: deps.fetcherOptions.userAgent,
+      os: hostDescription(),
+      node: process.version,
+      ...connectionProvenance(result, failureReason),
+      effectiveOptions: effectiveOptions(deps),
+      blockedRequests: (page?.blockedRequests ?? []) as unknown as JsonValue,
+      operator: request.actor,
+      purpose: request.purpose ?? null,
+      clock: await clockSource(),
+    },
+    fetchedUrlsOf({ finalUrl, redirects }),
+  );
   const record: CaptureRecord = {
     format: "wildtrawl-capture/1",
     status,
     failureReason,
     requestedUrl: target.href,
-    finalUrl: result?.finalUrl ?? null,
-    redirects: (result?.redirects ?? []).map(({ url: hop, status: code, location }) => ({
-      url: hop,
-      status: code,
-      location,
-    })),
+    finalUrl,
+    redirects,
     startedAt: startedAt.toISOString(),
     finishedAt: finishedAt.toISOString(),
     screenshotAt: page?.screenshotAt.toISOString() ?? null,

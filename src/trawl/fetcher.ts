@@ -1,5 +1,6 @@
 import http from "node:http";
 import https from "node:https";
+import tls from "node:tls";
 import { parseCidr } from "./address-policy.ts";
 import { decodeBody, isTextual, parseContentType, type DecodedText } from "./charset.ts";
 import { systemResolver, vetDestination, type DestinationPolicy, type Resolver } from "./destination.ts";
@@ -14,6 +15,7 @@ import { HostScheduler, type SlotOutcome } from "./host-scheduler.ts";
 import { runExchange, type ExchangeResponse, type RawCapture } from "./http-exchange.ts";
 import { backoffDelayMs, parseRetryAfterMs, transientStatuses } from "./retry-policy.ts";
 import { RobotsCache } from "./robots-cache.ts";
+import type { TlsPeer } from "./tls-peer.ts";
 import type { WarcLocation, WarcWriter } from "./warc-writer.ts";
 
 /** The only HTTP client of the project: `type Fetch` is the slice a trawler or an evidence capture depends on. */
@@ -33,6 +35,9 @@ export interface RedirectHop {
   readonly location: string;
   /** The redirect response's WARC record, when WARC writing is on. */
   readonly warc: WarcLocation | undefined;
+  readonly remoteAddress: string;
+  /** With `recordTlsPeers`, for an HTTPS hop. */
+  readonly tlsPeer: TlsPeer | undefined;
 }
 
 export interface FetchTimings {
@@ -71,6 +76,10 @@ export interface FetchResult {
   /** The text, for textual media types: charset found by BOM, header, `<meta>`, or a default, and any problems. */
   readonly decoded: DecodedText | undefined;
   readonly remoteAddress: string;
+  /** This host's end of the connection that fetched the final response. */
+  readonly localAddress: string | undefined;
+  /** The final response's TLS peer, with `recordTlsPeers`, over HTTPS. */
+  readonly tlsPeer: TlsPeer | undefined;
   /** Attempts over all hops, robots.txt excluded. */
   readonly attempts: number;
   readonly startedAt: string;
@@ -122,6 +131,17 @@ export interface FetcherOptions {
   /** Body bytes after decompression. */
   readonly maxBodyBytes?: number;
   readonly maxCompressionRatio?: number;
+  /**
+   * Certificate authorities (PEM) trusted besides the default ones: a test CA, an intranet's. They add to the trust
+   * store; certificate verification is never turned off.
+   */
+  readonly ca?: readonly string[];
+  /**
+   * Describe each HTTPS connection's certificate chain, protocol and cipher when it is set up (evidence captures).
+   * Off for trawling: it costs a chain walk per connection and turns off TLS session resumption, whose resumed
+   * sessions carry no chain.
+   */
+  readonly recordTlsPeers?: boolean;
   /** Every exchange is written here when set. */
   readonly warc?: WarcWriter;
   readonly resolve?: Resolver;
@@ -163,7 +183,18 @@ export function createFetcher(options: FetcherOptions): Fetcher {
     // Below the 5 s keep-alive of common servers, so a pooled socket is rarely closed under us.
     timeout: 4_000,
   };
-  const agents = { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) };
+  // Built once: a bare `ca` agent option would build a context holding every default root for each connection.
+  const trust = options.ca
+    ? { secureContext: tls.createSecureContext({ ca: [...tls.getCACertificates("default"), ...options.ca] }) }
+    : {};
+  const agents = {
+    http: new http.Agent(agentOptions),
+    https: new https.Agent({
+      ...agentOptions,
+      ...trust,
+      ...(options.recordTlsPeers ? { maxCachedSessions: 0 } : {}),
+    }),
+  };
   const policy: DestinationPolicy = {
     allowPrivateNetwork: options.allowPrivateNetwork ?? false,
     allowedRanges: (options.allowedPrivateRanges ?? []).map(parseCidr),
@@ -297,6 +328,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           maxCompressionRatio: settings.maxCompressionRatio,
           truncateAtCap: isRobotsFetch,
           captureRaw: options.warc !== undefined,
+          recordTlsPeer: options.recordTlsPeers ?? false,
           signal: init.signal,
           now,
         });
@@ -388,7 +420,14 @@ export function createFetcher(options: FetcherOptions): Fetcher {
         );
       }
       next.hash = "";
-      redirects.push({ url: url.href, status: response.status, location: next.href, warc: hop.warc });
+      redirects.push({
+        url: url.href,
+        status: response.status,
+        location: next.href,
+        warc: hop.warc,
+        remoteAddress: response.remoteAddress,
+        tlsPeer: response.tlsPeer,
+      });
       if (seen.has(next.href)) {
         throw new FetchRefusedError("redirect_loop", requestedUrl.href, `redirect loop back to ${next.href}`);
       }
@@ -429,6 +468,8 @@ export function createFetcher(options: FetcherOptions): Fetcher {
       contentDecodingError: result.contentDecodingError,
       decoded,
       remoteAddress: result.remoteAddress,
+      localAddress: result.localAddress,
+      tlsPeer: result.tlsPeer,
       attempts: result.attempts,
       startedAt,
       finishedAt: new Date(now()).toISOString(),

@@ -14,6 +14,7 @@ import {
   NetworkError,
   TotalTimeoutError,
 } from "./fetch-errors.ts";
+import { tlsPeerOf, type TlsPeer } from "./tls-peer.ts";
 
 /**
  * One HTTP/1.1 GET over node:http, to an address that has already been vetted, with every limit enforced while
@@ -39,6 +40,8 @@ export interface ExchangeRequest {
   readonly truncateAtCap?: boolean;
   /** Keep the bytes exactly as received, for WARC. */
   readonly captureRaw: boolean;
+  /** Describe the TLS peer (certificate chain, protocol, cipher) when the connection is set up, for evidence. */
+  readonly recordTlsPeer: boolean;
   readonly signal: AbortSignal | undefined;
   readonly now: () => number;
 }
@@ -67,6 +70,10 @@ export interface ExchangeResponse {
   /** The body stopped at the cap (only with `truncateAtCap`). */
   readonly truncated: boolean;
   readonly remoteAddress: string;
+  /** This host's end of the connection: its egress address as this host sees it (NAT may change it on the way). */
+  readonly localAddress: string | undefined;
+  /** Set for HTTPS with `recordTlsPeer`. */
+  readonly tlsPeer: TlsPeer | undefined;
   readonly reusedSocket: boolean;
   readonly capture: RawCapture;
   readonly timings: { readonly connectMs: number; readonly ttfbMs: number; readonly downloadMs: number };
@@ -99,6 +106,8 @@ export function runExchange(request: ExchangeRequest): Promise<ExchangeOutcome> 
     let socket: Socket | undefined;
     let reusedSocket = false;
     let remoteAddress: string | undefined;
+    let localAddress: string | undefined;
+    let tlsPeer: TlsPeer | undefined;
     const rawChunks: Buffer[] = [];
     let rawBytes = 0;
     const timers = new Map<string, NodeJS.Timeout>();
@@ -212,6 +221,9 @@ export function runExchange(request: ExchangeRequest): Promise<ExchangeOutcome> 
         clearTimer("connect");
         connectedAt = performance.now();
         remoteAddress = assigned.remoteAddress;
+        localAddress = assigned.localAddress;
+        // Now, while the socket is ours: once released to the pool or closed it may no longer show its peer.
+        if (request.recordTlsPeer && assigned instanceof TLSSocket) tlsPeer = tlsPeerOf(assigned);
         setTimer("headers", request.headersTimeoutMs, () =>
           fail(
             new NetworkError(
@@ -281,6 +293,8 @@ export function runExchange(request: ExchangeRequest): Promise<ExchangeOutcome> 
             contentDecodingError: decodingError,
             truncated,
             remoteAddress: remoteAddress ?? request.address,
+            localAddress,
+            tlsPeer,
             reusedSocket,
             capture: capture(),
             timings: {

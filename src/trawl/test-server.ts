@@ -1,7 +1,11 @@
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 
-/** A local HTTP server for tests: random port, counts connections, closes every socket on `close()`. */
+/**
+ * A local HTTP server for tests (HTTPS when given a key and certificate): random port, counts connections, closes
+ * every socket on `close()`.
+ */
 export interface TestServer {
   readonly port: number;
   readonly host: string;
@@ -13,10 +17,10 @@ export interface TestServer {
 
 export async function startTestServer(
   handler: http.RequestListener,
-  options: { host?: string; port?: number } = {},
+  options: { host?: string; port?: number; tls?: { key: string; cert: string } } = {},
 ): Promise<TestServer> {
   const host = options.host ?? "127.0.0.1";
-  const server = http.createServer(handler);
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   // Keep-alive shorter than the fetcher's pool timeout would make tests race; match common servers.
   server.keepAliveTimeout = 5_000;
   const sockets = new Set<Socket>();
@@ -36,7 +40,7 @@ export async function startTestServer(
     port,
     host,
     connections: () => connections,
-    url: (path) => new URL(path, `http://${urlHost}:${port}`),
+    url: (path) => new URL(path, `${options.tls ? "https" : "http"}://${urlHost}:${port}`),
     close: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

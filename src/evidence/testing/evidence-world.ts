@@ -27,6 +27,8 @@ export interface EvidenceWorld {
     browser?: BrowserOptions | null;
     detect?: boolean;
     idleTimeoutMs?: number;
+    /** A test CA the fetcher trusts, for fixture sites over HTTPS. */
+    caPem?: string;
   }): CaptureDeps;
   close(): Promise<void>;
 }
@@ -78,6 +80,7 @@ export async function newEvidenceWorld(options: { postgres?: boolean } = {}): Pr
         maxConcurrentPerHost: 8,
         maxAttempts: 1,
         idleTimeoutMs: overrides.idleTimeoutMs ?? 30_000,
+        ...(overrides.caPem ? { ca: [overrides.caPem] } : {}),
       },
       browser: overrides.browser === undefined ? {} : overrides.browser,
       ...(overrides.detect === false ? {} : { detect: detectFn }),

@@ -1,8 +1,13 @@
 import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { deflateSync } from "node:zlib";
 
-/** A tiny advert site on 127.0.0.1 for capture tests: a redirect, an advert with an image, a stall, plain text. */
+/**
+ * A tiny advert site on 127.0.0.1 for capture tests, over HTTPS when given a key and certificate: a redirect, an
+ * advert with an image (`/item/1001`, and variants of it at `/item/<n>`), a stall, plain text, and a redirect to
+ * any URL (`/redirect?to=URL`).
+ */
 export interface FixtureSite {
   readonly origin: string;
   /** Responses still hanging (the stall), ended by `close`. */
@@ -52,10 +57,22 @@ const photo = (() => {
   ]);
 })();
 
-export async function startFixtureSite(): Promise<FixtureSite> {
+export async function startFixtureSite(
+  options: { tls?: { key: string; cert: string } } = {},
+): Promise<FixtureSite> {
   const hanging = new Set<http.ServerResponse>();
-  const server = http.createServer((request, response) => {
+  const handler: http.RequestListener = (request, response) => {
     const date = new Date().toUTCString();
+    const { pathname, searchParams } = new URL(request.url ?? "/", "http://fixture");
+    const variant = /^\/item\/(\d+)$/.exec(pathname)?.[1];
+    if (variant !== undefined && variant !== "1001") {
+      response.writeHead(200, { "content-type": "text/html; charset=utf-8", date });
+      return response.end(advertHtml.replaceAll("AD-1001", `AD-${variant}`));
+    }
+    if (pathname === "/redirect") {
+      response.writeHead(302, { location: searchParams.get("to") ?? "/", date });
+      return response.end();
+    }
     switch (request.url) {
       case "/advert":
         response.writeHead(302, { location: "/item/1001", date });
@@ -85,11 +102,12 @@ export async function startFixtureSite(): Promise<FixtureSite> {
         response.writeHead(404, { "content-type": "text/plain", date });
         return response.end("not found");
     }
-  });
+  };
+  const server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
     close: async () => {
       for (const response of hanging) response.destroy();
       server.closeAllConnections();
