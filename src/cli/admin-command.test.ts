@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
+import { publicKeyFingerprint } from "../evidence/signing-keys.ts";
 import { openStore } from "../storage/open-store.ts";
 import { newSqliteDatabase } from "../storage/testing/test-databases.ts";
 import { keyRole } from "../services/access.ts";
@@ -30,6 +33,15 @@ describe("wildtrawl admin", () => {
     assert.equal(init.code, exitCodes.ok, init.stderr);
     const adminSecret = init.stdout.trim().split("\n").at(-1)!;
     assert.match(adminSecret, /^wt_/);
+    // The evidence signing key (E4) is made with the organisation; its public half is the published one.
+    const fingerprint = /Created the evidence signing key in (.+): (SHA256:[0-9a-f]{64})/.exec(init.stdout);
+    assert.ok(fingerprint, init.stdout);
+    const shown = await run("admin", "signing-key");
+    assert.equal(shown.code, exitCodes.ok, shown.stderr);
+    assert.match(shown.stdout, new RegExp(`^Evidence signing key in .+: ${fingerprint[2]}`));
+    const publicPem = /-----BEGIN PUBLIC KEY-----[\s\S]+-----END PUBLIC KEY-----/.exec(shown.stdout)![0];
+    assert.equal(publicKeyFingerprint(publicPem), fingerprint[2]);
+    assert.equal(readFileSync(path.join(fingerprint[1]!, "signing-key.pub.pem"), "utf8").trim(), publicPem);
 
     const again = await run("admin", "init", "--org", "other", "--email", "b@x.example");
     assert.equal(again.code, exitCodes.failure);

@@ -1,9 +1,12 @@
+import path from "node:path";
 import { InvalidArgumentError, type Command } from "commander";
 import { UsageError } from "../core/errors.ts";
 import { apiRoles, type ApiRole } from "../services/access.ts";
 import { createAccessService } from "../services/access.ts";
 import { createAdministrationService } from "../services/administration.ts";
 import { createAuthenticationService, type AuthenticationService } from "../services/authentication.ts";
+import { ensureSigningKey } from "../evidence/signing-keys.ts";
+import { keysDirOf } from "../services/evidence.ts";
 import { openStore } from "../storage/open-store.ts";
 import type { CliContext } from "./cli-context.ts";
 
@@ -74,7 +77,26 @@ export function registerAdminCommands(
   };
   const password = () => readPassword(options.stdin ?? process.stdin);
 
-  const admin = program.command("admin").description("organisations, administrators, people and API keys");
+  const admin = program
+    .command("admin")
+    .description("organisations, administrators, people, API keys and the evidence signing key");
+  /** The evidence signing key (RELIABILITY E4): made on first use; its fingerprint is what the agency publishes. */
+  const writeSigningKey = async (withPem: boolean) => {
+    const keysDir = keysDirOf(path.resolve(context.config.dataDir));
+    const key = await ensureSigningKey(keysDir);
+    write(
+      `${key.created ? "Created the evidence signing key" : "Evidence signing key"} in ${keysDir}: ${key.fingerprint}` +
+        " (publish this fingerprint; every package carries the public key)",
+    );
+    if (withPem) write(key.publicKeyPem.trimEnd());
+  };
+
+  admin
+    .command("signing-key")
+    .description(
+      "create the Ed25519 key that signs evidence packages if there is none, and print its public half",
+    )
+    .action(() => writeSigningKey(true));
 
   admin
     .command("init")
@@ -94,6 +116,7 @@ export function registerAdminCommands(
       );
       write(`Created organisation ${result.organisation.slug} (id ${result.organisation.id})`);
       write(`Created admin user ${result.user.email} (id ${result.user.id})`);
+      await writeSigningKey(false);
       write(
         `Admin API key ${result.key.prefix}… (id ${result.key.id}). It is shown this once; store it now:`,
       );

@@ -17,6 +17,7 @@ describe("wildtrawl capture, custody and evidence", () => {
   let tsa: LocalTsa;
   let databaseUrl: string;
   let drop: () => Promise<void>;
+  let exec: (sql: string) => Promise<void>;
   let dataDir: string;
 
   before(async () => {
@@ -24,6 +25,7 @@ describe("wildtrawl capture, custody and evidence", () => {
     const database = await newSqliteDatabase();
     databaseUrl = database.url;
     drop = database.drop;
+    exec = database.exec;
     const store = await openStore(databaseUrl);
     await store.organisations.create({ slug: "unit", name: "Unit" }, "system:test");
     await store.close();
@@ -113,6 +115,7 @@ describe("wildtrawl capture, custody and evidence", () => {
     const ok = await run("evidence", "verify", out, "--fingerprint", fingerprint);
     assert.equal(ok.code, exitCodes.ok, ok.stderr);
     assert.match(ok.stdout, /Package verified: 1 capture\(s\)/);
+    assert.match(ok.stdout, /capture #1 time-stamp captures\/1-[0-9a-f]{12}\/timestamps\/tsa-1\.tsr: \d{4}-/);
     assert.match(ok.stdout, /warning: .*PARTIAL/);
 
     const zip = await readFile(out);
@@ -123,6 +126,28 @@ describe("wildtrawl capture, custody and evidence", () => {
     const failed = await run("evidence", "verify", bad);
     assert.equal(failed.code, exitCodes.failure);
     assert.match(failed.stderr, /^wildtrawl: report\.html: .* \[package_invalid\]/);
+  });
+
+  it("reports each refused attempt to change evidence or custody rows (E6)", async () => {
+    await exec("UPDATE captures SET url = 'https://elsewhere.example/' WHERE id = 1");
+    await exec("DELETE FROM custody_log WHERE id = 2");
+    const verified = await run("custody", "verify", "--data-dir", dataDir);
+    assert.equal(verified.code, exitCodes.ok, verified.stderr);
+    assert.match(verified.stdout, /^Custody log intact: \d+ entries/);
+    assert.match(
+      verified.stdout,
+      /2 attempt\(s\) to change evidence, custody or audit rows were refused; the newest:\n {2}\d{4}-\d\d-\d\dT[\d:.]+Z {2}DELETE custody_log row 2\n {2}\d{4}-[\d:.T-]+Z {2}UPDATE captures row 1\n/,
+    );
+    const json = JSON.parse((await run("custody", "verify", "--data-dir", dataDir, "--json")).stdout) as {
+      refusedChanges: Array<{ table: string; operation: string; rowId: number }>;
+    };
+    assert.deepEqual(
+      json.refusedChanges.map((r) => [r.table, r.operation, r.rowId]),
+      [
+        ["captures", "UPDATE", 1],
+        ["custody_log", "DELETE", 2],
+      ],
+    );
   });
 
   it("refuses an export of a listing with no capture, and a reserved custody action", async () => {

@@ -167,7 +167,7 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
         const walked = await verifyCustodyLog(store);
         const key = await loadSigningKey(keysDirOf(dataDir(options)));
         const anchors = key ? await verifyCustodyAnchors(store, anchorsDir, key.publicKeyPem) : null;
-        return { ...walked, anchors };
+        return { ...walked, anchors, refusedChanges: await store.audit.refusedChanges({ limit: 10_000 }) };
       });
       if (options.json) write(JSON.stringify(result, null, 2));
       if (result.break) throw new WildtrawlError("custody_broken", result.break.message);
@@ -180,6 +180,17 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
             ? `Matches all ${result.anchors.anchors} anchored heads in ${anchorsDir} (newest: entry ${result.anchors.newest?.headId}, ${result.anchors.newest?.anchoredAt})`
             : `No anchored heads in ${anchorsDir}: a cut-off tail of the log could not be noticed (run \`wildtrawl custody anchor\`)`,
         );
+        // The attempts changed nothing, but someone with the application's login tried: a person must look.
+        const refused = result.refusedChanges;
+        if (refused.length > 0) {
+          write(
+            `${refused.length} attempt(s) to change evidence, custody or audit rows were refused; the newest:`,
+          );
+          for (const attempt of refused.slice(-10).reverse())
+            write(
+              `  ${attempt.at.toISOString()}  ${attempt.operation} ${attempt.table} row ${attempt.rowId}${attempt.databaseUser ? ` by ${attempt.databaseUser}` : ""}`,
+            );
+        }
       }
     });
   custody
@@ -340,6 +351,8 @@ export function registerEvidenceCommands(program: Command, context: CliContext):
         if (result.ok) {
           write(`Package verified: ${result.captures} capture(s), signed by ${result.fingerprint}`);
           for (const stamp of result.timestamps) write(`  time-stamp ${stamp.token}: ${stamp.genTime}`);
+          for (const stamp of result.captureTimestamps)
+            write(`  capture #${stamp.capture} time-stamp ${stamp.token}: ${stamp.genTime}`);
           if (!options.fingerprint)
             write("  Compare the fingerprint with the one the issuer publishes (or pass --fingerprint).");
         }

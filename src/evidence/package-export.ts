@@ -193,7 +193,10 @@ export async function exportPackage(deps: ExportDeps, request: ExportRequest): P
   tsas.forEach((tsa, i) => entries.set(tsaCaName(i + 1), Buffer.from(tsa.caPem, "utf8")));
   entries.set(
     verifyTextName,
-    Buffer.from(verifyText(deps.signingKey.fingerprint, generator, createdAt, timestamps.length), "utf8"),
+    Buffer.from(
+      verifyText(deps.signingKey.fingerprint, generator, createdAt, timestamps.length, [...entries.keys()]),
+      "utf8",
+    ),
   );
 
   const files: ManifestFile[] = [...entries].map(([name, entry]) =>
@@ -344,13 +347,32 @@ function stripZeros(nonce: Buffer): string {
   return nonce.subarray(start).toString("hex");
 }
 
-export function verifyText(fingerprint: string, generator: string, createdAt: Date, tokens: number): string {
+/**
+ * VERIFY.txt: every check as a command a reader can paste, with nothing but sha256sum and openssl. `packageFiles`
+ * are the names in the package so far: each capture's own tokens get a line of their own.
+ */
+export function verifyText(
+  fingerprint: string,
+  generator: string,
+  createdAt: Date,
+  tokens: number,
+  packageFiles: readonly string[],
+): string {
   const tokenSteps = Array.from({ length: tokens }, (_, i) => {
     const n = i + 1;
     return `     openssl ts -verify -in ${tokenName(n)} -data ${manifestName} -CAfile ${tsaCaName(n)}
    It must say "Verification: OK". To see the time the authority vouches for:
      openssl ts -reply -in ${tokenName(n)} -text | grep "Time stamp"`;
   }).join("\n\n");
+  const captureTokenSteps = packageFiles
+    .map((name) => /^(captures\/[^/]+)\/timestamps\/tsa-(\d+)\.tsr$/.exec(name))
+    .filter((match) => match !== null)
+    .sort((a, b) => a[0].localeCompare(b[0], "en", { numeric: true }))
+    .map(([token, folder, n]) => {
+      const ca = `${folder}/${tsaCaName(Number(n))}`;
+      return `     openssl ts -verify -in ${token} -data ${folder}/${captureRecordName} -CAfile ${ca}`;
+    })
+    .join("\n");
   return `HOW TO CHECK THIS EVIDENCE PACKAGE WITHOUT WILDTRAWL
 
 This package was made by ${generator} at ${createdAt.toISOString()} (UTC).
@@ -391,12 +413,29 @@ ${tokenSteps}
 
 `
     : "6. This package carries no RFC 3161 time-stamp (no authority was configured).\n\n"
-}What the package holds: captures/<id>-<hash>/ has, for each capture, capture.json (its
+}${
+    captureTokenSteps
+      ? `7. Check when each capture was taken. As it was made, each capture's capture.json (which
+   holds the SHA-256 of the capture's evidence files) was time-stamped by an independent
+   authority. One line per token:
+${captureTokenSteps}
+   Each must say "Verification: OK". The time the authority vouches for is "genTime" in the
+   tsa-N.json beside each token (or run "openssl ts -reply -text -in" with the token's name);
+   it should be within 10 minutes of "finishedAt" in capture.json. A tsa-N.json with an
+   "error" instead of a token says why that authority gave none.
+
+`
+      : `7. The captures carry no RFC 3161 time-stamps of their own (a capture's
+   timestamps/tsa-N.json, where there is one, says why).
+
+`
+  }What the package holds: captures/<id>-<hash>/ has, for each capture, capture.json (its
 record: URLs, redirects, times in UTC, request and response headers, provenance, and the
 SHA-256 of each of its files), the raw HTTP exchange in WARC (*.warc.gz), the page as the
 server sent it (page.html), the page as the browser rendered it (dom.html) and a full-page
-screenshot with the UTC capture time drawn at the top (screenshot.png). Files under
-analysis/ are automated analysis derived from page.html, not evidence in themselves.
+screenshot with the UTC capture time drawn at the top (screenshot.png), and its
+time-stamps (timestamps/, step 7). Files under analysis/ are automated analysis derived
+from page.html, not evidence in themselves.
 custody.json is the chain-of-custody record of these captures; report.html and report.pdf
 summarise everything for a reader. "wildtrawl evidence verify" runs all of these checks and
 also re-checks the custody chain and each capture record.

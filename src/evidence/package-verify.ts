@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { sha256Hex } from "./atomic-files.ts";
+import { timestampReportName, type CaptureTimestamp } from "./capture-timestamps.ts";
 import type { CaptureRecord } from "./capture.ts";
 import { verifyCustodyExcerpt, type CustodyEntryJson, type CustodyExcerptEntry } from "./custody.ts";
 import {
@@ -12,10 +13,12 @@ import {
   sumsName,
   sumsSignatureName,
   sumsText,
+  tokenName,
+  tsaCaName,
   type PackageManifest,
 } from "./package-layout.ts";
 import { publicKeyFingerprint, verifyDigest } from "./signing-keys.ts";
-import { TimestampError, verifyTimestamp } from "./timestamp.ts";
+import { TimestampError, verifyTimestamp, type VerifiedTimestamp } from "./timestamp.ts";
 import { readZip, ZipFormatError } from "./zip-reader.ts";
 
 export interface VerifyProblem {
@@ -35,6 +38,12 @@ export interface PackageVerification {
   readonly manifestSha256: string | null;
   readonly captures: number;
   readonly timestamps: ReadonlyArray<{ readonly token: string; readonly genTime: string }>;
+  /** The tokens each capture got when it was taken, re-verified against its `capture.json`. */
+  readonly captureTimestamps: ReadonlyArray<{
+    readonly capture: number;
+    readonly token: string;
+    readonly genTime: string;
+  }>;
 }
 
 export interface VerifyOptions {
@@ -44,27 +53,33 @@ export interface VerifyOptions {
   readonly tsaCaPem?: string;
 }
 
+const readsInFlight = 8;
+
 /** Reads a package as a ZIP file or an unpacked folder. */
 export async function readPackage(location: string): Promise<Map<string, Buffer>> {
-  if ((await stat(location)).isDirectory()) {
-    const files = new Map<string, Buffer>();
-    const walk = async (dir: string) => {
-      for (const entry of await readdir(dir, { withFileTypes: true })) {
-        const full = path.join(dir, entry.name);
-        if (entry.isDirectory()) await walk(full);
-        else files.set(path.relative(location, full).split(path.sep).join("/"), await readFile(full));
-      }
-    };
-    await walk(location);
-    return files;
-  }
-  return readZip(await readFile(location));
+  if (!(await stat(location)).isDirectory()) return readZip(await readFile(location));
+  const names = (await readdir(location, { recursive: true, withFileTypes: true }))
+    .filter((entry) => !entry.isDirectory())
+    .map((entry) =>
+      path.relative(location, path.join(entry.parentPath, entry.name)).split(path.sep).join("/"),
+    )
+    .sort();
+  // Several reads in flight: a package is hundreds of small files, and one at a time waits on each in turn.
+  const contents: Buffer[] = [];
+  let next = 0;
+  const reader = async () => {
+    for (let i = next++; i < names.length; i = next++) {
+      contents[i] = await readFile(path.join(location, names[i]!));
+    }
+  };
+  await Promise.all(Array.from({ length: readsInFlight }, reader));
+  return new Map(names.map((name, i) => [name, contents[i]!]));
 }
 
 /**
  * Checks a package with nothing but the package (no database, no network): every file's SHA-256 against
- * SHA256SUMS and the manifest, both signatures, the public key's fingerprint, each time-stamp token, the custody
- * excerpt, and each capture's record. Names the file that fails.
+ * SHA256SUMS and the manifest, both signatures, the public key's fingerprint, each time-stamp token (the package's
+ * and each capture's own), the custody excerpt, and each capture's record. Names the file that fails.
  */
 export async function verifyPackage(
   location: string,
@@ -211,33 +226,21 @@ export function verifyPackageFiles(
   }
   if (!manifestSigned) manifest = undefined;
 
-  // 4. Trusted time (RELIABILITY E5).
+  // 4. Trusted time (RELIABILITY E5): the package's own tokens over the manifest here, each capture's below.
+  const checking: Checking = {
+    files,
+    options,
+    fail,
+    warn: (file, code, message) => warnings.push({ file, code, message }),
+  };
   const timestamps: Array<{ token: string; genTime: string }> = [];
   for (const stamp of manifest?.timestamps ?? []) {
-    const token = files.get(stamp.token);
-    if (!token) {
-      fail(stamp.token, "file_missing", `the time-stamp token ${stamp.token} is missing`);
-      continue;
-    }
-    const caPem = options.tsaCaPem ?? files.get(stamp.ca)?.toString("utf8") ?? "";
-    try {
-      const verified = verifyTimestamp(token, {
-        digest: Buffer.from(manifestSha256 ?? "", "hex"),
-        trustedCaPem: caPem,
-        nonce: stamp.nonce,
-      });
-      timestamps.push({ token: stamp.token, genTime: verified.genTime.toISOString() });
-      if (Math.abs(verified.genTime.getTime() - Date.parse(manifest!.createdAt)) > maxClockSkewMs) {
-        warnings.push({
-          file: stamp.token,
-          code: "clock_skew",
-          message: `the TSA's time ${verified.genTime.toISOString()} differs from the package time ${manifest!.createdAt} by more than 10 minutes`,
-        });
-      }
-    } catch (error) {
-      const message = error instanceof TimestampError ? error.message : String(error);
-      fail(stamp.token, "timestamp_invalid", `${stamp.token}: ${message}`);
-    }
+    const verified = checkToken(
+      checking,
+      { file: stamp.token, ca: stamp.ca, digestHex: manifestSha256 ?? "", nonce: stamp.nonce },
+      { label: "package time", time: manifest!.createdAt },
+    );
+    if (verified) timestamps.push({ token: stamp.token, genTime: verified.genTime.toISOString() });
   }
 
   // 5. The custody excerpt and each capture's record.
@@ -264,6 +267,7 @@ export function verifyPackageFiles(
       fail(custodyName, "custody_malformed", `${custodyName} is not a custody excerpt`);
     }
   }
+  const captureTimestamps: Array<PackageVerification["captureTimestamps"][number]> = [];
   for (const capture of manifest?.captures ?? []) {
     const recordName = `${capture.folder}/capture.json`;
     const recordBytes = files.get(recordName);
@@ -278,6 +282,7 @@ export function verifyPackageFiles(
       if (hashes.get(name) !== file.sha256)
         fail(name, "hash_mismatch", `${name} does not match its capture record`);
     }
+    captureTimestamps.push(...checkCaptureTokens(checking, capture, record));
     if (record.status !== "complete") {
       warnings.push({
         file: recordName,
@@ -286,16 +291,123 @@ export function verifyPackageFiles(
       });
     }
   }
-  return result(failures, warnings, fingerprint, manifestSha256, manifest?.captures?.length ?? 0, timestamps);
+  return result(failures, {
+    warnings,
+    fingerprint,
+    manifestSha256,
+    captures: manifest?.captures?.length ?? 0,
+    timestamps,
+    captureTimestamps,
+  });
+}
+
+/** What the checks below read, and where they report. */
+interface Checking {
+  readonly files: ReadonlyMap<string, Buffer>;
+  readonly options: VerifyOptions;
+  fail(file: string, code: string, message: string): void;
+  warn(file: string, code: string, message: string): void;
+}
+
+/** Verifies one token; a TSA time more than 10 minutes from what our clock said (`madeAt`) is a warning. */
+function checkToken(
+  checking: Checking,
+  token: { readonly file: string; readonly ca: string; readonly digestHex: string; readonly nonce?: string },
+  madeAt: { readonly label: string; readonly time: string },
+): VerifiedTimestamp | undefined {
+  const bytes = checking.files.get(token.file);
+  if (!bytes) {
+    checking.fail(token.file, "file_missing", `the time-stamp token ${token.file} is missing`);
+    return undefined;
+  }
+  const caPem = checking.options.tsaCaPem ?? checking.files.get(token.ca)?.toString("utf8") ?? "";
+  try {
+    const verified = verifyTimestamp(bytes, {
+      digest: Buffer.from(token.digestHex, "hex"),
+      trustedCaPem: caPem,
+      nonce: token.nonce,
+    });
+    if (Math.abs(verified.genTime.getTime() - Date.parse(madeAt.time)) > maxClockSkewMs) {
+      checking.warn(
+        token.file,
+        "clock_skew",
+        `the TSA's time ${verified.genTime.toISOString()} differs from the ${madeAt.label} ${madeAt.time} by more than 10 minutes`,
+      );
+    }
+    return verified;
+  } catch (error) {
+    const message = error instanceof TimestampError ? error.message : String(error);
+    checking.fail(token.file, "timestamp_invalid", `${token.file}: ${message}`);
+    return undefined;
+  }
+}
+
+/**
+ * A capture's tokens (`timestamps/tsa-N.tsr`, asked for when it was taken) over the SHA-256 of its `capture.json`,
+ * each with the report beside it, which must say what the token says. A TSA that gave no token is a warning: the
+ * capture was kept without it on purpose.
+ */
+function checkCaptureTokens(
+  checking: Checking,
+  capture: PackageManifest["captures"][number],
+  record: CaptureRecord,
+): Array<PackageVerification["captureTimestamps"][number]> {
+  const { files, fail } = checking;
+  const prefix = `${capture.folder}/timestamps/`;
+  const numbers = new Set<number>();
+  for (const name of files.keys()) {
+    const match = name.startsWith(prefix)
+      ? /^tsa-(\d+)\.(?:tsr|json)$/.exec(name.slice(prefix.length))
+      : null;
+    if (match) numbers.add(Number(match[1]));
+  }
+  const stamped: Array<PackageVerification["captureTimestamps"][number]> = [];
+  for (const n of [...numbers].sort((a, b) => a - b)) {
+    const tokenFile = `${capture.folder}/${tokenName(n)}`;
+    const reportFile = `${capture.folder}/${timestampReportName(n)}`;
+    let report: CaptureTimestamp | undefined;
+    try {
+      const bytes = files.get(reportFile);
+      report = bytes ? (JSON.parse(bytes.toString("utf8")) as CaptureTimestamp) : undefined;
+    } catch {
+      fail(reportFile, "timestamp_report_malformed", `${reportFile} is not JSON`);
+      continue;
+    }
+    if (report && "error" in report && !files.has(tokenFile)) {
+      checking.warn(
+        reportFile,
+        "timestamp_missing",
+        `${report.tsaUrl} gave capture ${capture.id} no time-stamp: ${report.error.message}`,
+      );
+      continue;
+    }
+    const verified = checkToken(
+      checking,
+      { file: tokenFile, ca: `${capture.folder}/${tsaCaName(n)}`, digestHex: capture.sha256 },
+      { label: "capture's finish", time: record.finishedAt },
+    );
+    if (!verified) continue;
+    const genTime = verified.genTime.toISOString();
+    if (!report) fail(reportFile, "file_missing", `${reportFile}, the report of ${tokenFile}, is missing`);
+    else if (
+      "error" in report ||
+      Date.parse(report.genTime) !== verified.genTime.getTime() ||
+      report.serialNumber !== verified.serialNumber
+    ) {
+      fail(
+        reportFile,
+        "timestamp_report_mismatch",
+        `${reportFile} does not say what ${tokenFile} says (genTime ${genTime}, serial ${verified.serialNumber})`,
+      );
+    }
+    stamped.push({ capture: capture.id, token: tokenFile, genTime });
+  }
+  return stamped;
 }
 
 function result(
   failures: VerifyProblem[],
-  warnings: VerifyProblem[] = [],
-  fingerprint: string | null = null,
-  manifestSha256: string | null = null,
-  captures = 0,
-  timestamps: Array<{ token: string; genTime: string }> = [],
+  found: Partial<Omit<PackageVerification, "ok" | "failures">> = {},
 ): PackageVerification {
   // One problem can show up in two checks; report each file and code once.
   const seen = new Set<string>();
@@ -306,10 +418,11 @@ function result(
   return {
     ok: unique.length === 0,
     failures: unique,
-    warnings,
-    fingerprint,
-    manifestSha256,
-    captures,
-    timestamps,
+    warnings: found.warnings ?? [],
+    fingerprint: found.fingerprint ?? null,
+    manifestSha256: found.manifestSha256 ?? null,
+    captures: found.captures ?? 0,
+    timestamps: found.timestamps ?? [],
+    captureTimestamps: found.captureTimestamps ?? [],
   };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -13,6 +13,7 @@ import { ensureSigningKey, type SigningKey } from "./signing-keys.ts";
 import { newEvidenceWorld, type EvidenceWorld } from "./testing/evidence-world.ts";
 import { startFixtureSite, type FixtureSite } from "./testing/fixture-site.ts";
 import { startLocalTsa, type LocalTsa } from "./testing/local-tsa.ts";
+import { unpackPackage, verifyCommands } from "./testing/unpacked-package.ts";
 
 const run = promisify(execFile);
 
@@ -28,17 +29,17 @@ describe("evidence packages (RELIABILITY E4, E5, E7, E8)", () => {
   before(async () => {
     [site, world, tsa] = await Promise.all([startFixtureSite(), newEvidenceWorld(), startLocalTsa()]);
     key = await ensureSigningKey(path.join(world.dataDir, "keys"));
-    const full = await captureAdvert(world.deps(), {
-      url: `${site.origin}/advert`,
-      sourceId: world.source.id,
-      actor: "user:7",
-    });
+    // Each capture time-stamped as it was taken, so that every check below covers the captures' tokens too.
+    const stamping = [{ url: tsa.url, caPem: tsa.caPem }];
+    const full = await captureAdvert(
+      { ...world.deps(), tsa: stamping },
+      { url: `${site.origin}/advert`, sourceId: world.source.id, actor: "user:7" },
+    );
     listingId = full.capture.listingId;
-    await captureAdvert(world.deps({ browser: { executablePath: "/nonexistent" } }), {
-      listingId,
-      actor: "user:8",
-      purpose: "second look",
-    });
+    await captureAdvert(
+      { ...world.deps({ browser: { executablePath: "/nonexistent" } }), tsa: stamping },
+      { listingId, actor: "user:8", purpose: "second look" },
+    );
     exported = await exportPackage(
       {
         store: world.store,
@@ -103,6 +104,7 @@ describe("evidence packages (RELIABILITY E4, E5, E7, E8)", () => {
     assert.ok(zipped.ok);
     assert.equal(zipped.captures, 2);
     assert.equal(zipped.timestamps.length, 1);
+    assert.equal(zipped.captureTimestamps.length, 2);
     assert.ok(zipped.warnings.some((w) => w.code === "capture_partial"));
     const other = await verifyPackage(exported.file, { expectedFingerprint: "SHA256:" + "0".repeat(64) });
     assert.equal(other.failures[0]?.file, "keys/signing-key.pub.pem");
@@ -112,18 +114,10 @@ describe("evidence packages (RELIABILITY E4, E5, E7, E8)", () => {
     const parent = await mkdtemp(path.join(tmpdir(), "wt-unpacked-"));
     const dir = path.join(parent, "package");
     try {
-      for (const [name, bytes] of files) {
-        await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
-        await writeFile(path.join(dir, name), bytes);
-      }
+      await unpackPackage(files, dir);
       const sh = (script: string) => run("sh", ["-c", script], { cwd: dir });
       // Run the very commands VERIFY.txt gives, in order.
-      const commands = files
-        .get("VERIFY.txt")!
-        .toString()
-        .split("\n")
-        .map((line) => line.trim())
-        .filter((line) => /^(sha256sum|openssl) /.test(line));
+      const commands = verifyCommands(files);
       assert.ok(commands.length >= 7, commands.join("\n"));
       const outputs: string[] = [];
       for (const command of commands) outputs.push((await sh(command)).stdout);
