@@ -6,7 +6,14 @@ import { UsageError } from "../core/errors.ts";
 import { hashFile, sweepTempDirectories, writeHashedFile } from "./atomic-files.ts";
 import { captureAdvert, checkCaptureFiles, type CaptureRecord } from "./capture.ts";
 import { makeTestCertificates, type TestCertificates } from "../trawl/test-certificates.ts";
-import { fetchedUrlsOf, provenanceKeys, validateProvenance, type TlsHostRecord } from "./provenance.ts";
+import type { TSchema } from "@sinclair/typebox";
+import {
+  fetchedUrlsOf,
+  provenanceKeys,
+  provenanceSchema,
+  validateProvenance,
+  type TlsHostRecord,
+} from "./provenance.ts";
 import { startFixtureSite, type FixtureSite } from "./testing/fixture-site.ts";
 import { newEvidenceWorld, type EvidenceWorld } from "./testing/evidence-world.ts";
 import { readWarcRecords } from "./warc-records.ts";
@@ -213,9 +220,24 @@ describe("evidence files", () => {
 
   it("refuses enrichment in the evidentiary provenance, and any missing field (E2, E12)", () => {
     const complete = Object.fromEntries(provenanceKeys.map((key) => [key, null])) as Record<string, unknown>;
-    complete.software = { name: "wildtrawl", version: "1" };
-    complete.operator = "user:1";
+    Object.assign(complete, {
+      software: { name: "wildtrawl", version: "1", gitSha: null },
+      userAgent: "wildtrawl/1",
+      os: {},
+      node: "v24",
+      effectiveOptions: {},
+      blockedRequests: [],
+      operator: "user:1",
+      clock: {},
+    });
     validateProvenance(complete as never, []);
+    assert.throws(
+      () => validateProvenance({ ...complete, software: { name: "wildtrawl" }, node: 24 } as never, []),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message ===
+          "capture provenance: software.version is missing; software.gitSha is missing; node: expected string",
+    );
     assert.throws(
       () => validateProvenance({ ...complete, species: "Loxodonta africana" } as never, []),
       (e: unknown) => e instanceof UsageError && /"species" is not capture-time/.test(e.message),
@@ -312,9 +334,11 @@ describe("capture provenance: addresses and certificate chains (E2)", () => {
     );
     refused(
       { tlsCertificates: [{ ...host, certificates: [{ ...leaf, validTo: "Mar 1 00:00:00 2030 GMT" }] }] },
-      /certificates\[0\]\.validTo is missing or malformed/,
+      /certificates\[0\]\.validTo: expected string to match/,
     );
-    refused({ tlsCertificates: [{ ...host, certificates: [] }] }, /certificates: expected the chain/);
+    refused({ tlsCertificates: [{ ...host, certificates: [] }] }, /certificates: expected array length/);
+    const { host: _, ...hostless } = host!;
+    refused({ tlsCertificates: [hostless] }, /tlsCertificates\[0\]\.host is missing/);
   });
 
   it("gives 100 fixture captures a valid provenance: 0 missing required fields (E2)", async () => {
@@ -327,6 +351,15 @@ describe("capture provenance: addresses and certificate chains (E2)", () => {
         redirectTo(secure, `${otherSecure.origin}${page}`),
       ][i % 4]!;
     });
+    // The schema published for other validators is the very one validateProvenance checks with.
+    const published = JSON.parse(
+      await readFile(new URL("../../docs/provenance.schema.json", import.meta.url), "utf8"),
+    ) as TSchema;
+    assert.deepEqual(
+      published,
+      JSON.parse(JSON.stringify(provenanceSchema)),
+      "docs/provenance.schema.json is stale: run node scripts/provenance-schema.ts",
+    );
     const problems: string[] = [];
     for (const url of urls) {
       const { directory } = await capture(url);

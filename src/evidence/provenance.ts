@@ -3,10 +3,12 @@ import { access, readFile } from "node:fs/promises";
 import { isIP } from "node:net";
 import os from "node:os";
 import path from "node:path";
+import { Type, type TSchema } from "@sinclair/typebox";
+import { Value, ValueErrorType } from "@sinclair/typebox/value";
 import { UsageError } from "../core/errors.ts";
 import type { JsonObject, JsonValue } from "../storage/records.ts";
 import type { FetchResult } from "../trawl/fetcher.ts";
-import type { PeerCertificate, TlsPeer } from "../trawl/tls-peer.ts";
+import type { TlsPeer } from "../trawl/tls-peer.ts";
 
 /** Who and what made a capture, known at capture time (RELIABILITY E2). */
 export interface SoftwareIdentity {
@@ -42,6 +44,72 @@ export const provenanceKeys = [
 
 export type Provenance = Readonly<Record<(typeof provenanceKeys)[number], JsonValue>>;
 
+const text = Type.String({ minLength: 1 });
+const textOrNull = Type.Union([Type.String(), Type.Null()]);
+const isoUtcTime = Type.String({ pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$" });
+const certificateSchema = Type.Object(
+  {
+    subject: text,
+    issuer: text,
+    serialNumber: text,
+    validFrom: isoUtcTime,
+    validTo: isoUtcTime,
+    sha256Fingerprint: Type.String({ pattern: "^[0-9A-F]{2}(:[0-9A-F]{2}){31}$" }),
+    derBase64: text,
+  },
+  { additionalProperties: false },
+);
+const tlsHostSchema = Type.Object(
+  {
+    host: text,
+    serverIp: text,
+    protocol: text,
+    cipher: text,
+    certificates: Type.Array(certificateSchema, { minItems: 1, description: "leaf first" }),
+  },
+  { additionalProperties: false },
+);
+const openObject = Type.Object({}, { additionalProperties: true });
+
+/**
+ * The provenance of a capture as a JSON Schema (draft 2020-12 subset): the shape of every key. Published as
+ * docs/provenance.schema.json so that anyone can check a capture.json with their own validator; what a schema
+ * cannot say (a chain for each HTTPS host, fingerprints that match their DER) `validateProvenance` adds.
+ */
+export const provenanceSchema = Type.Object(
+  {
+    software: Type.Object(
+      {
+        name: text,
+        version: text,
+        gitSha: Type.Union([Type.String({ pattern: "^[0-9a-f]{40}$" }), Type.Null()]),
+      },
+      { additionalProperties: false },
+    ),
+    browser: Type.Union([openObject, Type.Null()]),
+    browserUnavailableReason: textOrNull,
+    userAgent: text,
+    os: openObject,
+    node: text,
+    serverIp: textOrNull,
+    egressIp: textOrNull,
+    egressIpNote: textOrNull,
+    tlsCertificates: Type.Union([Type.Array(tlsHostSchema), Type.Null()]),
+    tlsCertificatesNote: textOrNull,
+    effectiveOptions: openObject,
+    blockedRequests: Type.Array(Type.Unknown()),
+    operator: text,
+    purpose: textOrNull,
+    clock: openObject,
+  },
+  {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    $id: "urn:wildtrawl:capture-provenance:1",
+    title: "wildtrawl capture provenance (RELIABILITY E2, E12)",
+    additionalProperties: false,
+  },
+);
+
 /** An entry of `tlsCertificates`: one host of the redirect chain reached over HTTPS, and what it presented. */
 export interface TlsHostRecord extends TlsPeer {
   /** `host[:port]` as in the URL. */
@@ -62,11 +130,12 @@ export function validateProvenance(value: JsonObject, fetchedUrls: readonly stri
       problems.push(`"${key}" is not capture-time provenance (enrichment belongs in the analysis layer)`);
     }
   }
-  const software = value.software as { name?: unknown; version?: unknown } | null;
-  if (!software || typeof software.name !== "string" || typeof software.version !== "string") {
-    problems.push("software needs a name and a version");
-  }
-  if (typeof value.operator !== "string" || value.operator === "") problems.push("operator is required");
+  // Missing and extra keys are named above, in words that say why; the schema judges the rest.
+  const present = Object.fromEntries(
+    provenanceKeys.filter((key) => key in value).map((key) => [key, value[key]]),
+  );
+  const shapeSchema = Type.Pick(provenanceSchema, Object.keys(present) as Array<keyof Provenance>);
+  problems.push(...new Set(schemaProblems(shapeSchema, present)));
   problems.push(...connectionProblems(value, fetchedUrls));
   if (problems.length > 0)
     throw new UsageError("provenance_invalid", `capture provenance: ${problems.join("; ")}`);
@@ -125,8 +194,10 @@ function connectionProblems(value: JsonObject, fetchedUrls: readonly string[]): 
     problems.push("egressIp: the local address of the connection that fetched the page is required");
   }
   const entries = value.tlsCertificates ?? [];
-  if (!Array.isArray(entries)) return [...problems, "tlsCertificates: expected a list of hosts, or null"];
-  entries.forEach((entry, index) => problems.push(...tlsHostProblems(entry, `tlsCertificates[${index}]`)));
+  if (!Array.isArray(entries)) return problems;
+  entries.forEach((entry, index) =>
+    problems.push(...fingerprintProblems(entry, `tlsCertificates[${index}]`)),
+  );
   const recorded = new Set(entries.map((entry) => (isObject(entry) ? entry.host : undefined)));
   for (const url of fetchedUrls) {
     const { host, protocol } = new URL(url);
@@ -138,59 +209,49 @@ function connectionProblems(value: JsonObject, fetchedUrls: readonly string[]): 
   return problems;
 }
 
-const isoUtc = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-
-function tlsHostProblems(entry: JsonValue, at: string): string[] {
-  if (!isObject(entry)) return [`${at}: expected a host with its certificate chain`];
-  const problems = (["host", "protocol", "cipher"] as const)
-    .filter((field) => !isText(entry[field]))
-    .map((field) => `${at}.${field} is required`);
-  if (typeof entry.serverIp !== "string" || isIP(entry.serverIp) === 0) {
-    problems.push(`${at}.serverIp: expected an IP address`);
-  }
-  const certificates = entry.certificates;
-  if (!Array.isArray(certificates) || certificates.length === 0) {
-    return [...problems, `${at}.certificates: expected the chain, leaf first`];
-  }
-  certificates.forEach((certificate, index) =>
-    problems.push(...certificateProblems(certificate, `${at}.certificates[${index}]`)),
-  );
-  return problems;
+/**
+ * A schema's complaints, each with the path to the value as a reader writes it (`tlsCertificates[0].host`). A value
+ * that may be null but is not is judged against its other form, so the message says what is wrong with it.
+ */
+function schemaProblems(schema: TSchema, value: unknown, at = ""): string[] {
+  const missing = new Set<string>();
+  return [...Value.Errors(schema, value)].flatMap((error) => {
+    const path = `${at}${error.path}`;
+    if (missing.has(path)) return [];
+    const otherForm = (error.schema.anyOf as TSchema[] | undefined)?.find((form) => form.type !== "null");
+    if (otherForm && error.value !== null && error.value !== undefined)
+      return schemaProblems(otherForm, error.value, path);
+    const readable = path
+      .split("/")
+      .slice(1)
+      .map((part, i) => (/^\d+$/.test(part) ? `[${part}]` : i === 0 ? part : `.${part}`))
+      .join("");
+    if (error.type === ValueErrorType.ObjectRequiredProperty) {
+      missing.add(path);
+      return [`${readable} is missing`];
+    }
+    return [`${readable}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`];
+  });
 }
 
-function certificateProblems(certificate: JsonValue, at: string): string[] {
-  if (!isObject(certificate)) return [`${at}: expected a certificate`];
-  const fields: Record<keyof PeerCertificate, (field: JsonValue | undefined) => boolean> = {
-    subject: isText,
-    issuer: isText,
-    serialNumber: isText,
-    validFrom: (field) => typeof field === "string" && isoUtc.test(field),
-    validTo: (field) => typeof field === "string" && isoUtc.test(field),
-    sha256Fingerprint: isText,
-    derBase64: isText,
-  };
-  const problems = Object.entries(fields)
-    .filter(([field, isValid]) => !isValid(certificate[field]))
-    .map(([field]) => `${at}.${field} is missing or malformed`);
-  if (problems.length > 0) return problems;
-  const der = Buffer.from(certificate.derBase64 as string, "base64");
-  const fingerprint = createHash("sha256")
-    .update(der)
-    .digest("hex")
-    .toUpperCase()
-    .replace(/..(?!$)/g, "$&:");
-  if (fingerprint !== certificate.sha256Fingerprint) {
-    problems.push(`${at}.sha256Fingerprint does not match the certificate's DER`);
-  }
-  return problems;
+/** The DER of each certificate must hash to the fingerprint recorded beside it (the schema checked the shapes). */
+function fingerprintProblems(entry: JsonValue, at: string): string[] {
+  if (!isObject(entry) || !Array.isArray(entry.certificates)) return [];
+  return entry.certificates.flatMap((certificate, index) => {
+    if (!isObject(certificate) || typeof certificate.derBase64 !== "string") return [];
+    const fingerprint = createHash("sha256")
+      .update(Buffer.from(certificate.derBase64, "base64"))
+      .digest("hex")
+      .toUpperCase()
+      .replace(/..(?!$)/g, "$&:");
+    return fingerprint === certificate.sha256Fingerprint
+      ? []
+      : [`${at}.certificates[${index}].sha256Fingerprint does not match the certificate's DER`];
+  });
 }
 
 function isObject(value: JsonValue | undefined): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function isText(value: JsonValue | undefined): boolean {
-  return typeof value === "string" && value !== "";
 }
 
 /** Reads the commit from `.git` without running git: HEAD, then the ref it names (loose or packed). */
