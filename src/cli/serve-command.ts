@@ -22,6 +22,12 @@ interface ServeOptions {
 }
 
 /**
+ * How long a request waits for a database connection before it is answered 503 (RELIABILITY R7): a person at the
+ * dashboard should hear "unavailable, try again" within a second, not watch a page hang through an outage.
+ */
+export const serveConnectRetryMs = 500;
+
+/**
  * `wildtrawl serve`: the HTTP API under /v1 and the dashboard under /, on 127.0.0.1 unless told otherwise (put a
  * TLS proxy in front of it).
  */
@@ -40,7 +46,7 @@ export function registerServeCommands(program: Command, context: CliContext): vo
       const [lexicon, model, store] = await Promise.all([
         loadLexicon(species, context.config.lexiconDir),
         readDetectionModel(context.config.detectionModelPath),
-        openStore(context.config.databaseUrl),
+        openStore(context.config.databaseUrl, { connectRetryMs: serveConnectRetryMs }),
       ]);
       const tsa = await configuredTsas(context.config);
       const app = createApi({

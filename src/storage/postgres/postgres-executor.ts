@@ -93,6 +93,8 @@ export abstract class PostgresExecutorBase implements SqlExecutor {
 }
 
 const listened = new WeakSet<PoolClient>();
+const knownDownForMs = 5_000;
+const knownDownRetryMs = 100;
 
 export interface PostgresExecutorOptions {
   /** How long to keep trying to get a connection while the server is down or restarting (milliseconds). */
@@ -109,6 +111,8 @@ export class PostgresExecutor extends PostgresExecutorBase {
   readonly inTransaction = false;
   readonly #pool: Pool;
   readonly #options: PostgresExecutorOptions;
+  /** When a caller last gave up waiting for a connection; null once one was made again. */
+  #gaveUpAt: number | null = null;
 
   constructor(pool: Pool, where: string, options: PostgresExecutorOptions) {
     super(where);
@@ -117,10 +121,14 @@ export class PostgresExecutor extends PostgresExecutorBase {
   }
 
   async connect(): Promise<PoolClient> {
-    const deadline = Date.now() + this.#options.connectRetryMs;
+    // While the server is known to be down, each caller tries briefly rather than waiting out the whole retry
+    // period: a burst of requests during an outage is refused in a fraction of a second, and each still probes.
+    const knownDown = this.#gaveUpAt !== null && Date.now() - this.#gaveUpAt < knownDownForMs;
+    const deadline = Date.now() + (knownDown ? knownDownRetryMs : this.#options.connectRetryMs);
     for (let delayMs = 50; ; delayMs = Math.min(delayMs * 2, 1000)) {
       try {
         const client = await this.#pool.connect();
+        this.#gaveUpAt = null;
         if (!listened.has(client)) {
           // A connection that dies while checked out between two queries (the server restarted) reports it as an
           // 'error' event; unheard, that would crash the process. The next query on it fails, and is handled there.
@@ -130,7 +138,10 @@ export class PostgresExecutor extends PostgresExecutorBase {
         return client;
       } catch (error) {
         if (!isUnavailable(error)) throw error;
-        if (Date.now() + delayMs > deadline) throw unavailable(error, this.where, "");
+        if (Date.now() + delayMs > deadline) {
+          this.#gaveUpAt = Date.now();
+          throw unavailable(error, this.where, "");
+        }
         await sleep(delayMs);
       }
     }
