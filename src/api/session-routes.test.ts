@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { defaultSessionLimits, hashPassword, totpCode } from "../services/authentication.ts";
+import type { ApiApp } from "./create-api.ts";
 import {
   bearer,
   loadReference,
@@ -38,9 +39,9 @@ describe("signing in (A7, A8)", () => {
 
   const signIn = (
     body: Record<string, unknown>,
-    options: { ip?: string; headers?: Record<string, string> } = {},
+    options: { ip?: string; headers?: Record<string, string>; app?: ApiApp } = {},
   ) =>
-    fixture.app.inject({
+    (options.app ?? fixture.app).inject({
       method: "POST",
       url: "/v1/session",
       headers: options.headers ?? csrf,
@@ -191,6 +192,28 @@ describe("signing in (A7, A8)", () => {
     assert.equal(realUser.statusCode, 200, realUser.body);
     const failures = (await fixture.store.audit.list()).filter((entry) => entry.action === "auth.failed");
     assert.equal(failures.length, 20);
+  });
+
+  it("shares the throttle between API processes on one database: failures split across two reach it together (A7)", async () => {
+    const apps = [fixture.app, (await fixture.openAnotherInstance()).app];
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const app = apps[attempt % 2];
+      const response = await signIn(
+        { email: "analyst@unit.example", password: `guess-${attempt}-x` },
+        { ip: attacker, app },
+      );
+      statuses.push(response.statusCode);
+    }
+    // Each process has seen 5 of the first 10: counted apart, neither would refuse any of the 20.
+    const allowed = defaultSessionLimits.loginFailuresPerWindow;
+    assert.deepEqual(statuses, [...Array(allowed).fill(401), ...Array(20 - allowed).fill(429)]);
+    for (const app of apps) {
+      const fromAttacker = await signIn({ email: "analyst@unit.example", password }, { ip: attacker, app });
+      assert.equal(fromAttacker.statusCode, 429);
+      const realUser = await signIn({ email: "analyst@unit.example", password }, { ip: office, app });
+      assert.equal(realUser.statusCode, 200, realUser.body);
+    }
   });
 
   it("ends a disabled user's session at once: the old cookie gets 401 on its next request (A8)", async () => {

@@ -228,58 +228,6 @@ export class LoginThrottledError extends AuthenticationError {
   }
 }
 
-/**
- * Counts failures per key in fixed windows, in this process's memory. Keyed by (email, address) so that an attacker
- * guessing from one place does not lock the real person out from another (A7); a per-address cap limits
- * spraying many accounts. With several API processes each counts its own.
- */
-class FailureCounter {
-  readonly #windows = new Map<string, { failures: number; startedAt: number }>();
-  readonly #windowMs: number;
-  static readonly maxKeys = 100_000;
-
-  constructor(windowMs: number) {
-    this.#windowMs = windowMs;
-  }
-
-  /** Milliseconds until `key` may try again, or 0. */
-  blockedFor(key: string, allowed: number, now: number): number {
-    const window = this.#windows.get(key);
-    if (window === undefined) return 0;
-    const endsAt = window.startedAt + this.#windowMs;
-    if (endsAt <= now) {
-      this.#windows.delete(key);
-      return 0;
-    }
-    return window.failures >= allowed ? endsAt - now : 0;
-  }
-
-  fail(key: string, now: number): void {
-    const window = this.#windows.get(key);
-    if (window && window.startedAt + this.#windowMs > now) {
-      window.failures++;
-      return;
-    }
-    this.#windows.delete(key);
-    // Bounded memory: the oldest windows go first (a Map iterates in insertion order).
-    for (const oldest of this.#windows.keys()) {
-      if (this.#windows.size < FailureCounter.maxKeys) break;
-      this.#windows.delete(oldest);
-    }
-    this.#windows.set(key, { failures: 1, startedAt: now });
-  }
-
-  /** Takes back one failure counted in advance, for an attempt that turned out not to be one. */
-  forgive(key: string): void {
-    const window = this.#windows.get(key);
-    if (window && window.failures > 0) window.failures--;
-  }
-
-  clear(key: string): void {
-    this.#windows.delete(key);
-  }
-}
-
 // ── The service ──────────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface SignInRequest {
@@ -346,7 +294,7 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
   const { store, access, clock } = options;
   const limits = { ...defaultSessionLimits, ...options.limits };
   const hashCost = options.passwordHashCost ?? defaultPasswordHashCost;
-  const failures = new FailureCounter(limits.loginWindowMs);
+  const loginFailures = store.loginFailures;
   // Checked when there is no user or no password, so that a missing account takes as long as a wrong password.
   let decoyHash: Promise<string> | undefined;
 
@@ -390,16 +338,27 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
 
   return {
     async signIn(request, client) {
-      const now = clock().getTime();
+      const at = clock();
+      const now = at.getTime();
       const email = request.email.trim().toLowerCase();
       const shown = { email: encodeForLog(email), ip: client.ip };
+      // Keyed by (email, address) so that an attacker guessing from one place does not lock the real person out
+      // from another (A7); the per-address key caps spraying many accounts from one place.
       const pairKey = `${email}\u0000${client.ip}`;
       const addressKey = `\u0000${client.ip}`;
+      const throttleKeys = [pairKey, addressKey];
+      // Counted before checking, in the database that every API process shares, so that many attempts sent at
+      // once (to one process or several) cannot all pass; forgiven when the attempt turns out not to be a failure.
+      const counted = await loginFailures.count(throttleKeys, at, limits.loginWindowMs);
       const waitMs = Math.max(
-        failures.blockedFor(pairKey, limits.loginFailuresPerWindow, now),
-        failures.blockedFor(addressKey, limits.loginFailuresPerAddress, now),
+        ...counted.map(({ key, failures, windowStartedAt }) => {
+          const allowed = key === pairKey ? limits.loginFailuresPerWindow : limits.loginFailuresPerAddress;
+          return failures > allowed ? windowStartedAt.getTime() + limits.loginWindowMs - now : 0;
+        }),
       );
       if (waitMs > 0) {
+        // A refused attempt checks nothing, so it is no failure: hammering one email does not use up the address.
+        await loginFailures.forgive(throttleKeys);
         const retryAfterSeconds = Math.ceil(waitMs / 1000);
         await access.audit({
           organisationId: null,
@@ -409,10 +368,6 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
         });
         throw new LoginThrottledError(retryAfterSeconds);
       }
-      // Counted before checking, so that many attempts sent at once cannot all pass the check above; forgiven
-      // when the attempt turns out right.
-      failures.fail(pairKey, now);
-      failures.fail(addressKey, now);
       const refuse = (code: string, message: string, details: Record<string, string | number> = {}) =>
         failed(code, message, { ...shown, ...details });
       const wrong = "the email or password is wrong";
@@ -438,8 +393,7 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
       if (credentials.mfaSecret !== null) {
         if (request.totp === undefined || request.totp === "") {
           // The right password without a code yet is the first half of a sign-in, not a failure.
-          failures.forgive(pairKey);
-          failures.forgive(addressKey);
+          await loginFailures.forgive(throttleKeys);
           return failed("mfa_required", "this account needs the 6-digit code from its authenticator app", {
             ...shown,
             userId: user.id,
@@ -457,8 +411,8 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
         method = "password+totp";
       }
 
-      failures.clear(pairKey);
-      failures.forgive(addressKey);
+      await loginFailures.clear(pairKey);
+      await loginFailures.forgive([addressKey]);
       const token = randomBytes(32).toString("base64url");
       const session = await store.sessions.create({
         userId: user.id,

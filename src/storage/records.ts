@@ -116,6 +116,14 @@ export interface NewSession {
   readonly userAgent?: string | null;
 }
 
+/** One throttle key's failed sign-ins in its current window (store.loginFailures). */
+export interface LoginFailureCount {
+  /** The key as the caller gave it; the store keeps only its SHA-256. */
+  readonly key: string;
+  readonly failures: number;
+  readonly windowStartedAt: Date;
+}
+
 // ── Sources, trawl runs, fetched pages ───────────────────────────────────────────────────────────────────────────
 
 export interface Source {

@@ -1,6 +1,7 @@
 /**
- * What both stores keep about people signing in: credentials beside the user, sessions by token hash, and a
- * disabled user's sessions ending with the account (RELIABILITY A7, A8). Run from store.contract.ts.
+ * What both stores keep about people signing in: credentials beside the user, sessions by token hash, a disabled
+ * user's sessions ending with the account, and failed sign-ins counted for every process at once (RELIABILITY A7,
+ * A8). Run from store.contract.ts.
  */
 import assert from "node:assert/strict";
 import { createHash, randomBytes } from "node:crypto";
@@ -8,6 +9,7 @@ import { afterEach, beforeEach, describe, it } from "node:test";
 import { NotFoundError } from "../core/errors.ts";
 import { openStore } from "./open-store.ts";
 import type { Organisation, User } from "./records.ts";
+import { loginFailurePruneBatch } from "./sql/login-failure-repository.ts";
 import { sessionUserAgentMaxLength } from "./sql/session-repository.ts";
 import type { ContractDatabase } from "./store.contract.ts";
 import type { Store } from "./store.ts";
@@ -206,6 +208,103 @@ export function sessionContract(newDatabase: () => Promise<ContractDatabase>): v
       );
       assert.equal((await store.users.get(user.id))?.disabledAt, null);
       assert.equal((await store.sessions.findByTokenHash(tokenHash))?.revokedAt, null);
+    });
+
+    describe("failed sign-ins counted per throttle key, for every process at once", () => {
+      const windowMs = 15 * 60_000;
+      const minutes = (n: number) => new Date(t0.getTime() + n * 60_000);
+      const pair = "ana@unit.example\u0000203.0.113.7";
+      const address = "\u0000203.0.113.7";
+      const failuresOf = async (key: string, at: Date) => {
+        const [counted] = await store.loginFailures.count([key], at, windowMs);
+        return counted;
+      };
+
+      it("counts each key in a window that starts at its first failure and restarts once ended", async () => {
+        assert.deepEqual(await store.loginFailures.count([pair, address], t0, windowMs), [
+          { key: pair, failures: 1, windowStartedAt: t0 },
+          { key: address, failures: 1, windowStartedAt: t0 },
+        ]);
+        assert.deepEqual(await store.loginFailures.count([address, pair], minutes(14), windowMs), [
+          { key: address, failures: 2, windowStartedAt: t0 },
+          { key: pair, failures: 2, windowStartedAt: t0 },
+        ]);
+        assert.deepEqual(await failuresOf(pair, minutes(15)), {
+          key: pair,
+          failures: 1,
+          windowStartedAt: minutes(15),
+        });
+        assert.deepEqual(await store.loginFailures.count([], t0, windowMs), []);
+      });
+
+      it("keeps only the SHA-256 of each key: no email or address in the database", async () => {
+        await store.loginFailures.count([pair, address], t0, windowMs);
+        const rows = await database.rows("login_failures");
+        const hashes = rows.map((row) => row.key_hash).sort();
+        const expected = [pair, address].map((key) => createHash("sha256").update(key).digest("hex")).sort();
+        assert.deepEqual(hashes, expected);
+        const dump = JSON.stringify(rows);
+        assert.ok(!dump.includes("ana@unit") && !dump.includes("203.0.113.7"), dump);
+      });
+
+      it("forgives one failure at a time, never below zero, and clears a key altogether", async () => {
+        for (let n = 0; n < 3; n++) await store.loginFailures.count([pair, address], t0, windowMs);
+        await store.loginFailures.forgive([pair, address]);
+        assert.equal((await failuresOf(pair, minutes(1)))?.failures, 3);
+        assert.equal((await failuresOf(address, minutes(1)))?.failures, 3);
+        await store.loginFailures.clear(pair);
+        assert.deepEqual(await failuresOf(pair, minutes(2)), {
+          key: pair,
+          failures: 1,
+          windowStartedAt: minutes(2),
+        });
+        for (let n = 0; n < 5; n++) await store.loginFailures.forgive([pair]);
+        assert.equal((await failuresOf(pair, minutes(3)))?.failures, 1);
+        await store.loginFailures.forgive(["never failed"]);
+        await store.loginFailures.clear("never failed");
+      });
+
+      it("deletes ended windows a bounded batch at a time when a new window starts, keeping running ones", async () => {
+        const ended = Array.from({ length: loginFailurePruneBatch + 5 }, (_, n) => `\u0000192.0.2.${n}`);
+        await store.loginFailures.count(ended, t0, windowMs);
+        await failuresOf("running", minutes(10));
+        await failuresOf("fresh", minutes(15));
+        assert.equal((await database.rows("login_failures")).length, 5 + 2);
+        // Another failure in a running window starts nothing, so it deletes nothing.
+        await failuresOf("running", minutes(16));
+        assert.equal((await database.rows("login_failures")).length, 5 + 2);
+        await failuresOf("fresher", minutes(17));
+        assert.equal((await database.rows("login_failures")).length, 3);
+        assert.equal((await failuresOf("running", minutes(18)))?.failures, 3);
+      });
+
+      it("adds up failures from two stores at once exactly, and restarts an ended window once", async () => {
+        const other = await openStore(database.url);
+        try {
+          const perStore = 25;
+          const failAtOnce = (at: Date) =>
+            Promise.all(
+              [store, other].flatMap((each) =>
+                Array.from({ length: perStore }, () =>
+                  each.loginFailures.count([pair, address], at, windowMs),
+                ),
+              ),
+            );
+          for (const at of [t0, minutes(15)]) {
+            const counted = (await failAtOnce(at)).flat();
+            for (const key of [pair, address]) {
+              const ofKey = counted.filter((count) => count.key === key);
+              assert.deepEqual(
+                ofKey.map((count) => count.failures).sort((a, b) => a - b),
+                Array.from({ length: 2 * perStore }, (_, n) => n + 1),
+              );
+              assert.ok(ofKey.every((count) => count.windowStartedAt.getTime() === at.getTime()));
+            }
+          }
+        } finally {
+          await other.close();
+        }
+      });
     });
   });
 }

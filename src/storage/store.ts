@@ -19,6 +19,7 @@ import type {
   ListingPage,
   ListingSearch,
   ListingVersion,
+  LoginFailureCount,
   NewApiKey,
   NewAuditEntry,
   NewCapture,
@@ -97,6 +98,7 @@ export interface StoreRepositories {
   readonly jobs: JobQueue;
   readonly statistics: StatisticsRepository;
   readonly sessions: SessionRepository;
+  readonly loginFailures: LoginFailureRepository;
   readonly relistings: RelistingRepository;
   readonly cases: CaseRepository;
 }
@@ -156,6 +158,22 @@ export interface SessionRepository {
   revoke(id: number, actor: string): Promise<Session>;
   /** Revokes every live session of the user; returns how many. */
   revokeAllForUser(userId: number, actor: string): Promise<number>;
+}
+
+/**
+ * Failed sign-ins per throttle key in fixed windows, shared by every process on the database (RELIABILITY A7).
+ * Keys are stored as their SHA-256 only.
+ */
+export interface LoginFailureRepository {
+  /**
+   * Counts one failure against each key at `at`, atomically even with many processes failing at once; a key whose
+   * window of `windowMs` has ended starts a new one at `at`. Returns each key's count after this one, in order.
+   */
+  count(keys: readonly string[], at: Date, windowMs: number): Promise<LoginFailureCount[]>;
+  /** Takes back one failure from each key (never below zero): an attempt counted in advance that was not one. */
+  forgive(keys: readonly string[]): Promise<void>;
+  /** Forgets a key's failures altogether. */
+  clear(key: string): Promise<void>;
 }
 
 export interface ApiKeyRepository {

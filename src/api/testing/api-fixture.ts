@@ -36,6 +36,8 @@ export interface ApiFixture {
   readonly app: ApiApp;
   readonly store: Store;
   readonly database: ContractDatabase;
+  /** A second API process over the same database and clock, as behind a load balancer; closed with the fixture. */
+  openAnotherInstance(): Promise<{ app: ApiApp; store: Store }>;
   /** Moves the fixture's clock. */
   advance(ms: number): void;
   now(): Date;
@@ -54,25 +56,34 @@ export async function openApiFixture(
   const database = await (options.newDatabase ?? newSqliteDatabase)();
   let now = new Date("2026-05-01T12:00:00.000Z").getTime();
   const clock = () => new Date(now);
-  const store = await openStore(database.url, { clock });
-  const app = createApi({
-    store,
-    ...ref,
-    clock,
-    version: "test",
-    limits: { keyCacheMs: 0, ...options.limits },
-    ...(options.logger ? { logger: options.logger as never } : {}),
-  });
-  await app.ready();
+  const instances: { app: ApiApp; store: Store }[] = [];
+  const openInstance = async () => {
+    const store = await openStore(database.url, { clock });
+    const app = createApi({
+      store,
+      ...ref,
+      clock,
+      version: "test",
+      limits: { keyCacheMs: 0, ...options.limits },
+      ...(options.logger ? { logger: options.logger as never } : {}),
+    });
+    instances.push({ app, store });
+    await app.ready();
+    return { app, store };
+  };
+  const { app, store } = await openInstance();
   return {
     app,
     store,
     database,
+    openAnotherInstance: openInstance,
     advance: (ms) => void (now += ms),
     now: clock,
     async close() {
-      await app.close();
-      await store.close();
+      for (const instance of instances.splice(0)) {
+        await instance.app.close();
+        await instance.store.close();
+      }
       await database.drop();
     },
   };

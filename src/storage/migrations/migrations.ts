@@ -8,6 +8,7 @@ import { relistings } from "./0005-relistings.ts";
 import { statistics } from "./0006-statistics.ts";
 import { cases } from "./0007-cases.ts";
 import { refusedChanges } from "./0008-refused-changes.ts";
+import { loginFailures } from "./0009-login-failures.ts";
 
 /**
  * One schema change, written for both databases side by side so they cannot drift apart. Rules (docs/storage.md):
@@ -30,6 +31,7 @@ export const migrations: readonly Migration[] = [
   statistics,
   cases,
   refusedChanges,
+  loginFailures,
 ];
 
 export function migrationChecksum(migration: Migration, dialect: "sqlite" | "postgres"): string {

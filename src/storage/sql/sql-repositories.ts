@@ -5,6 +5,7 @@ import { SqlCaseRepository } from "./case-repository.ts";
 import { SqlEvidenceRepository } from "./evidence-repository.ts";
 import { SqlJobQueue, type JobDialect } from "./job-queue.ts";
 import { SqlListingRepository, type ListingDialect } from "./listing-repository.ts";
+import { SqlLoginFailureRepository } from "./login-failure-repository.ts";
 import { SqlRelistingRepository } from "./relisting-repository.ts";
 import { SqlReviewRepository } from "./review-repository.ts";
 import { SqlSessionRepository } from "./session-repository.ts";
@@ -37,6 +38,7 @@ export function sqlRepositories(db: SqlExecutor, parts: SqlDialectParts): StoreR
     jobs: new SqlJobQueue(db, parts.jobs),
     statistics: new SqlStatisticsRepository(db),
     sessions: new SqlSessionRepository(db, parts),
+    loginFailures: new SqlLoginFailureRepository(db),
     relistings: new SqlRelistingRepository(db, parts),
     cases: new SqlCaseRepository(db, parts),
   };
