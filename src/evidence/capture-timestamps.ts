@@ -54,7 +54,8 @@ export async function timestampCapture(
         genTime: verified.genTime.toISOString(),
         serialNumber: verified.serialNumber,
         tsaSubject: verified.tsaSubject,
-        skewSeconds: Math.round(skewMs / 1000),
+        // + 0 turns -0 into 0: the report is read back from JSON, which has no -0.
+        skewSeconds: Math.round(skewMs / 1000) + 0,
         clockSkewFlagged: Math.abs(skewMs) > maxClockSkewMs,
       };
     } catch (error) {

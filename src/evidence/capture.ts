@@ -272,12 +272,14 @@ export async function captureAdvert(deps: CaptureDeps, request: CaptureRequest):
 
   const warcNames = (await readdir(directory)).filter((name) => name.endsWith(".warc.gz"));
   let requestHeaders: Array<[string, string]> | null = null;
+  const requestedUrl = new URL(target);
+  requestedUrl.hash = "";
   for (const name of warcNames) {
     const bytes = await readFile(path.join(directory, name));
     const written = await hashFile(path.join(directory, name));
     files.push({ role: "warc", path: name, mediaType: "application/warc", ...written });
     const firstRequest = readWarcRecords(bytes).find(
-      (record) => record.type === "request" && record.targetUri === target.href.replace(/#.*$/, ""),
+      (record) => record.type === "request" && record.targetUri === requestedUrl.href,
     );
     if (firstRequest && requestHeaders === null) requestHeaders = httpHeaders(firstRequest.block);
   }

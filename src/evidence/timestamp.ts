@@ -214,8 +214,22 @@ function checkTsaCertificate(cert: X509Certificate, trustedCaPem: string) {
   if (!issuer) invalid("the TSA certificate does not chain to the trusted CA");
 }
 
+// indexOf rather than a lazy regex: a file of BEGIN lines with no END would make the regex rescan it from each one.
 export function splitPem(text: string): string[] {
-  return text.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+  const begin = "-----BEGIN CERTIFICATE-----";
+  const end = "-----END CERTIFICATE-----";
+  const certificates: string[] = [];
+  let searchFrom = 0;
+  for (;;) {
+    const start = text.indexOf(begin, searchFrom);
+    if (start === -1) break;
+    // At least one character of body, as before.
+    const stop = text.indexOf(end, start + begin.length + 1);
+    if (stop === -1) break;
+    searchFrom = stop + end.length;
+    certificates.push(text.slice(start, searchFrom));
+  }
+  return certificates;
 }
 
 function stripLeadingZeros(bytes: Buffer): Buffer {

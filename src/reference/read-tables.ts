@@ -80,7 +80,7 @@ export async function readTsv(file: string, requiredColumns: readonly string[]):
     const content = rawLine.replace(/\r$/, "");
     if (content.trim() === "") return;
     if (content.startsWith("#")) {
-      const metadata = /^#\s*([a-z_]+):\s*(.*)$/i.exec(content);
+      const metadata = /^#\s*([a-z_]+):(.*)$/i.exec(content);
       if (metadata && !header) meta[(metadata[1] as string).toLowerCase()] = (metadata[2] as string).trim();
       return;
     }

@@ -79,7 +79,7 @@ export async function readLabelledAdverts(file: string, options: ReadOptions = {
  * four ("zh-004", "en-012").
  */
 export function isHeldOut(advert: LabelledAdvert): boolean {
-  const number = /(\d+)$/.exec(advert.id)?.[1];
+  const number = /(?<!\d)(\d+)$/.exec(advert.id)?.[1];
   return number !== undefined && Number(number) % 4 === 0;
 }
 

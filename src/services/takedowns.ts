@@ -65,7 +65,7 @@ export function platformSlugOf(platform: string): string {
     .replace(/[\u0300-\u036f]/g, "")
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
+    .replace(/^-+|(?<!-)-+$/g, "")
     .slice(0, 63);
 }
 
@@ -325,7 +325,7 @@ export function createTakedownService(deps: TakedownDeps) {
         "takedown_not_sendable",
         `takedown notice ${notice.id} is ${notice.state}: it cannot be sent`,
       );
-    const fromDomain = /@([^>\s]+)>?$/.exec(deps.from)?.[1] ?? "wildtrawl.invalid";
+    const fromDomain = /@([^>\s@]+)>?$/.exec(deps.from)?.[1] ?? "wildtrawl.invalid";
     const resend = current.state === "no_response";
     const messageId = `<takedown-${current.id}-${resend ? `r${current.updatedAt.getTime()}` : "1"}@${fromDomain}>`;
     const reference = text(notice.details.reference) ?? String(notice.id);

@@ -382,7 +382,8 @@ export class ReferenceBuilder {
     });
     const appendicesListed = listed as Appendix[];
     const populationsText = cell("populations")
-      .split(/\s*\|\|\s*/)
+      .split("||")
+      .map((population) => population.trim())
       .join("\n");
     const listing = this.#compactListing(
       {

@@ -19,21 +19,24 @@ export function parseCurrentListing(raw: string) {
 
 /** Simple HTML as the export uses it (<i>, <p>, &amp;) → plain text with paragraph breaks. */
 export function stripExportHtml(text: string): string {
-  return text
-    .replace(/<p>\s*/gi, "\n")
-    .replace(/<br\s*\/?>/gi, "\n")
-    .replace(/<[^>]*>/g, "")
-    .replace(/&nbsp;/g, " ")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, "&")
-    .replace(/\u00A0/g, " ")
-    .replace(/\r\n?/g, "\n")
-    .replace(/[ \t]+/g, " ")
-    .replace(/\n\s*\n+/g, "\n")
-    .trim();
+  return (
+    text
+      .replace(/<p>\s*/gi, "\n")
+      .replace(/<br\s*\/?>/gi, "\n")
+      // A tag ends before the next "<": a stray "<" with no ">" after it would otherwise be rescanned to the end.
+      .replace(/<[^<>]*>/g, "")
+      .replace(/&nbsp;/g, " ")
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, "&")
+      .replace(/\u00A0/g, " ")
+      .replace(/\r\n?/g, "\n")
+      .replace(/[ \t]+/g, " ")
+      .replace(/\n\s*\n+/g, "\n")
+      .trim()
+  );
 }
 
 export interface AnnotationSegment {

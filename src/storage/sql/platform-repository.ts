@@ -35,7 +35,9 @@ function platformFromRow(row: SqlRow): Platform {
 const slugShape = /^[a-z0-9][a-z0-9-]{0,62}$/;
 const countryShape = /^[A-Z]{2}$/;
 const languageShape = /^[a-z]{2,3}(-[A-Za-z0-9]{1,8})*$/;
-const emailShape = /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/;
+// The domain holds a dot that is neither its first nor its last character; spelt so that no two parts can
+// trade the same dots back and forth.
+const emailShape = /^[^\s@<>",;]+@[^\s@<>",;][^\s@<>",;.]*\.[^\s@<>",;]+$/;
 
 /** Every problem with a profile at once, each naming its field. */
 function checkPlatform(platform: PlatformInput): void {

@@ -31,7 +31,7 @@ function stripWrappers(text: string): string {
     .replace(/^<!--/, "")
     .replace(/-->$/, "")
     .trim()
-    .replace(/;+$/, "")
+    .replace(/(?<!;);+$/, "")
     .trim();
 }
 

@@ -8,7 +8,9 @@ const maxUrlChars = 2_048;
  */
 export function resolveHttpUrl(href: string, base: string): string | undefined {
   // Browsers strip leading and trailing C0 controls and spaces, and tabs and newlines anywhere in a URL.
-  const cleaned = href.replace(/^[\u0000-\u0020]+|[\u0000-\u0020]+$/g, "").replace(/[\t\n\r]/g, "");
+  const cleaned = href
+    .replace(/^[\u0000-\u0020]+|(?<![\u0000-\u0020])[\u0000-\u0020]+$/g, "")
+    .replace(/[\t\n\r]/g, "");
   if (cleaned === "" || cleaned.length > maxUrlChars) return undefined;
   let url: URL;
   try {

@@ -93,11 +93,13 @@ const isoPattern =
 const rfc2822Pattern =
   /^(?:[A-Za-z]{3},?\s+)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d{2}:\d{2}(?::\d{2})?\s+(?:GMT|UTC|UT|[+-]\d{4}|[A-Z]{3})$/;
 const cjkPattern = /(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})/;
-const vietnamesePattern = /(\d{1,2})\s+tháng\s+(\d{1,2})(?:\s*,?\s*(?:năm\s+)?(\d{4}))?/i;
+const vietnamesePattern = /(\d{1,2})\s+tháng\s+(\d{1,2})(?:\s*(?:,\s*)?(?:năm\s+)?(\d{4}))?/i;
 const numericPattern = /(?<!\d)(\d{1,4})([/.-])(\d{1,2})\2(\d{2,4})(?!\d)/;
 const dayMonthYear =
   /(?<!\d)(\d{1,2})(?:er|st|nd|rd|th|º|°)?\.?\s+(?:de\s+)?([\p{L}\p{M}.]{2,12}?)\.?,?\s+(?:de\s+|del\s+)?(\d{4})(?!\d)/u;
-const monthDayYear = /([\p{L}\p{M}]{3,12})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)/u;
+// Starts only where a word starts: in a long run of letters, every start would otherwise be tried.
+const monthDayYear =
+  /(?<![\p{L}\p{M}])([\p{L}\p{M}]{3,12})\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})(?!\d)/u;
 const dayMonthNoYear = /(?<!\d)(\d{1,2})\.?\s+(?:de\s+)?([\p{L}\p{M}.]{2,12})(?![\p{L}\d])/u;
 const timePattern = /(?<!\d)(\d{1,2})[:h](\d{2})(?::(\d{2}))?\s*([ap])?\.?m?\.?(?![\p{L}\d])/iu;
 

@@ -463,7 +463,7 @@ function interpretNumber(
 
 function canonicalDecimal(whole: string, fraction: string): string {
   const integer = whole.replace(/^0+(?=\d)/, "") || "0";
-  const minor = fraction.replace(/0+$/, "");
+  const minor = fraction.replace(/(?<!0)0+$/, "");
   return minor ? `${integer}.${minor}` : integer;
 }
 

@@ -79,7 +79,8 @@ export function normalizeText(text: string): string {
 
 /** On one line: for titles, names, prices and other short fields. */
 export function normalizeLine(text: string): string {
-  return normalizeText(text).replace(/\s*\n+\s*/g, " ");
+  // The lookbehind starts a match only where a run of white space starts, so a run without a newline is scanned once.
+  return normalizeText(text).replace(/(?<!\s)\s*\n+\s*/g, " ");
 }
 
 /** Cuts at `maxChars` without splitting a surrogate pair. */
