@@ -42,11 +42,13 @@ export function registerServeCommands(program: Command, context: CliContext): vo
     .option("--dashboard-dir <path>", "the built dashboard (npm run build:web)", defaultDashboardDir)
     .option("--no-dashboard", "serve the API only")
     .action(async (options: ServeOptions) => {
+      // The database first: loading the lexicon holds the event loop for seconds, and a connection being set up
+      // meanwhile would miss its timeout.
+      const store = await openStore(context.config.databaseUrl, { connectRetryMs: serveConnectRetryMs });
       const species = await loadSpeciesIndex(context.config.referenceDataPath);
-      const [lexicon, model, store] = await Promise.all([
+      const [lexicon, model] = await Promise.all([
         loadLexicon(species, context.config.lexiconDir),
         readDetectionModel(context.config.detectionModelPath),
-        openStore(context.config.databaseUrl, { connectRetryMs: serveConnectRetryMs }),
       ]);
       const tsa = await configuredTsas(context.config);
       const app = createApi({

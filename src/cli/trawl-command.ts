@@ -63,10 +63,10 @@ export function registerTrawlCommands(program: Command, context: CliContext): vo
     options: TrawlCommandOptions,
     extra: Partial<TrawlRequest> = {},
   ): Promise<TrawlSummary> {
-    const [{ lexicon, model }, store] = await Promise.all([
-      loadDetector(),
-      openStore(context.config.databaseUrl),
-    ]);
+    // The database first: loading the lexicon holds the event loop for seconds, and a connection being set up
+    // meanwhile would miss its timeout.
+    const store = await openStore(context.config.databaseUrl);
+    const { lexicon, model } = await loadDetector();
     const workers = options.analysisWorkers ?? 1;
     const pool =
       workers > 0

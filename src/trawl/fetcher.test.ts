@@ -352,9 +352,11 @@ describe("fetcher", () => {
       await Promise.all([0, 1, 2].map(() => fetcher.fetch(url)));
       fetcher.close();
       const times = hits.get("/paced") ?? [];
+      // Starts are 250 ms apart; arrivals at the server jitter by the event loops on both sides (a busy machine
+      // showed 238 ms). Without the limit they would be a few milliseconds apart.
       for (let i = 1; i < times.length; i++) {
         assert.ok(
-          (times[i] ?? 0) - (times[i - 1] ?? 0) >= 240,
+          (times[i] ?? 0) - (times[i - 1] ?? 0) >= 200,
           `gap ${(times[i] ?? 0) - (times[i - 1] ?? 0)} ms`,
         );
       }

@@ -47,11 +47,13 @@ if (import.meta.main) {
       maxConcurrentPerHost: Number(env.CONCURRENCY ?? base.politeness.maxConcurrentPerHost),
     },
   };
+  // The database first, as `wildtrawl trawl` and `serve` do: loading the lexicon holds the event loop for seconds, and a
+  // connection being set up meanwhile would miss its timeout.
+  const store = await openStore(env.DATABASE_URL!);
   const species = await loadSpeciesIndex(defaultReferenceDataPath);
-  const [lexicon, model, store] = await Promise.all([
+  const [lexicon, model] = await Promise.all([
     loadLexicon(species, defaultLexiconDir),
     readDetectionModel(defaultDetectionModelPath),
-    openStore(env.DATABASE_URL!),
   ]);
   say("ready");
   const service = createTrawlingService({
