@@ -1,9 +1,7 @@
 import { defineConfig } from "vite";
-import react from "@vitejs/plugin-react";
 
 // Built with `vite build web` (npm run build:web): this folder is the root, so paths here are relative to web/.
 export default defineConfig({
-  plugins: [react()],
   base: "/",
   build: {
     outDir: "dist",

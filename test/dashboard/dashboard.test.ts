@@ -158,7 +158,7 @@ test("signing in shows what the role allows: an analyst reviews, a platform offi
   }
 });
 
-test("opened on a screen, the dashboard asks for the session and that screen's data once each, before React starts", async () => {
+test("opened on a screen, the dashboard asks for the session and that screen's data once each, before Preact starts", async () => {
   const { context } = await signIn(analyst);
   try {
     for (const screen of [

@@ -51,10 +51,26 @@ function send(method: string, url: string, body?: unknown): Promise<Response> {
   });
 }
 
+/** An OK answer's body, read; null for anything else (signed out, an error, no answer). */
+type PrefetchedAnswer = { readonly data: unknown } | null;
+
 /** GETs started before anyone asked, by URL, with when they were started. */
-const prefetched = new Map<string, { readonly response: Promise<Response>; readonly at: number }>();
+const prefetched = new Map<string, { readonly answer: Promise<PrefetchedAnswer>; readonly at: number }>();
 /** An older prefetched answer is not used: the screen asks afresh. */
 const prefetchFreshMs = 10_000;
+
+// Read as soon as it arrives, not when asked for: a screen that asks for it then has it a few microtasks later,
+// before the browser paints, rather than after another task or two on a busy main thread.
+async function readPrefetched(response: Promise<Response>): Promise<PrefetchedAnswer> {
+  try {
+    const answer = await response;
+    if (!answer.ok) return null;
+    const text = await answer.text();
+    return { data: text ? (JSON.parse(text) as unknown) : undefined };
+  } catch {
+    return null;
+  }
+}
 
 /**
  * Starts the GET that the opened screen will make, beside the session check, so that its data is on its way while
@@ -64,28 +80,21 @@ const prefetchFreshMs = 10_000;
 export function prefetch(path: string, query?: Query): void {
   const url = apiUrl(path, query);
   if (prefetched.has(url)) return;
-  const response = send("GET", url);
-  response.catch(() => {});
-  prefetched.set(url, { response, at: Date.now() });
+  prefetched.set(url, { answer: readPrefetched(send("GET", url)), at: Date.now() });
 }
 
-async function takePrefetched(url: string): Promise<Response | null> {
+async function takePrefetched(url: string): Promise<PrefetchedAnswer> {
   const entry = prefetched.get(url);
   if (!entry) return null;
   prefetched.delete(url);
-  if (Date.now() - entry.at > prefetchFreshMs) return null;
-  try {
-    const response = await entry.response;
-    return response.ok ? response : null;
-  } catch {
-    return null;
-  }
+  return Date.now() - entry.at > prefetchFreshMs ? null : entry.answer;
 }
 
 async function request<T>(method: string, path: string, options: { query?: Query; body?: unknown } = {}) {
   const url = apiUrl(path, options.query);
-  const response =
-    (method === "GET" ? await takePrefetched(url) : null) ?? (await send(method, url, options.body));
+  const prefetchedAnswer = method === "GET" ? await takePrefetched(url) : null;
+  if (prefetchedAnswer) return prefetchedAnswer.data as T;
+  const response = await send(method, url, options.body);
   if (response.status === 204) return undefined as T;
   const text = await response.text();
   let parsed: unknown = undefined;

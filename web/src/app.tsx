@@ -1,4 +1,4 @@
-import { lazy, Suspense, useEffect } from "react";
+import { lazy, Suspense, useEffect } from "preact/compat";
 import { LanguagePicker, Loading } from "./components.tsx";
 import { commonMessages } from "./i18n/common.messages.ts";
 import { LanguageProvider, useLanguage, useMessages } from "./i18n/language.tsx";
@@ -9,8 +9,7 @@ import { SignInScreen } from "./screens/sign-in.tsx";
 import { SessionProvider, useSession, type SessionUser } from "./session.tsx";
 
 // Each route's screen component: its screen itself once the chunk has arrived, and through `lazy` until then.
-// (`lazy` suspends on its first render even when the chunk is already there, and React holds back the content
-// that replaces a Suspense fallback for up to 300 ms.)
+// (`lazy` suspends on its first render even when the chunk is already there: a fallback first, the screen after.)
 const screenComponents = new Map<Route, Screen>();
 function screenComponent(route: Route): Screen {
   let component = screenComponents.get(route);

@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import type { ReactNode } from "preact/compat";
 import { commonMessages } from "./i18n/common.messages.ts";
 import { languageNames, languages, isLanguage } from "./i18n/messages.ts";
 import { useLanguage, useMessages } from "./i18n/language.tsx";
@@ -59,7 +59,7 @@ export function LanguagePicker() {
       <span className="visually-hidden">{t("language")}</span>
       <select
         value={language}
-        onChange={(event) => isLanguage(event.target.value) && setLanguage(event.target.value)}
+        onChange={(event) => isLanguage(event.currentTarget.value) && setLanguage(event.currentTarget.value)}
         aria-label={t("language")}
       >
         {languages.map((code) => (

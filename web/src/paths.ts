@@ -1,4 +1,4 @@
-// Free of React: the route table (routes.ts) matches paths before React has started.
+// Free of Preact: the route table (routes.ts) matches paths before Preact has started.
 
 /** Path parameters of `pattern` ("/listings/:id") in `pathname`, decoded, or null when it does not match. */
 export function matchPath(pattern: string, pathname: string): Record<string, string> | null {

@@ -1,4 +1,4 @@
-import { useSyncExternalStore, type MouseEvent, type ReactNode } from "react";
+import { useSyncExternalStore, type MouseEvent, type ReactNode } from "preact/compat";
 
 /** A small history router: the dashboard's screens are few, and each route is one entry in routes.ts. */
 

@@ -1,4 +1,4 @@
-import type { ComponentType } from "react";
+import type { ComponentType } from "preact/compat";
 import { prefetch, type ApiRequest } from "./api.ts";
 import type { Translated } from "./i18n/messages.ts";
 import { matchPath } from "./paths.ts";
@@ -6,8 +6,8 @@ import { everyone, listingReaders, type Role } from "./roles.ts";
 import { reviewFilters, reviewQueueRequest } from "./screens/review-queue-requests.ts";
 import { initialStatisticsChoice, statisticsRequests } from "./screens/statistics-requests.ts";
 
-// The dashboard's screens, free of React at run time: main.ts runs this before loading React, so that the opened
-// screen's chunk and first API requests (`preloadScreen`) start while React's own code is still being evaluated.
+// The dashboard's screens, free of Preact at run time: main.ts runs this before loading Preact, so that the opened
+// screen's chunk and first API requests (`preloadScreen`) start while the app's own code is still on its way.
 // Each screen is its own chunk, loaded when first opened: the first page downloads and parses only the shell and
 // the screen it shows (the charts library, for one, only with the statistics).
 

@@ -1,4 +1,12 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useLayoutEffect,
+  useMemo,
+  useState,
+  type ReactNode,
+} from "preact/compat";
 import { api, ApiError, onUnauthorized } from "./api.ts";
 import type { Role } from "./roles.ts";
 
@@ -31,7 +39,8 @@ const SessionContext = createContext<SessionContextValue | null>(null);
 export function SessionProvider({ children }: { readonly children: ReactNode }) {
   const [state, setState] = useState<SessionState>({ status: "loading" });
 
-  useEffect(() => {
+  // A layout effect, as in useApi: the prefetched session is taken before the first paint, not a frame later.
+  useLayoutEffect(() => {
     let cancelled = false;
     api
       .get<SessionResponse>("/session")

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useLayoutEffect, useRef, useState } from "preact/compat";
 import { api, type Query } from "./api.ts";
 
 export type Loaded<T> =
@@ -15,11 +15,15 @@ export function useApi<T>(path: string | null, query?: Query): Loaded<T> & { rel
   const [generation, setGeneration] = useState(0);
   const requestKey = JSON.stringify([path, query ?? {}]);
   const lastKey = useRef<string | null>(null);
-  useEffect(() => {
+  // A layout effect: Preact runs passive effects only after the next frame, so a prefetched answer that is already
+  // here would wait for a paint (and a layout) of "loading" before being taken. Asked for here, it is rendered
+  // before the browser paints, together with the screen's other answers that are in by then.
+  useLayoutEffect(() => {
     const [currentPath, currentQuery] = JSON.parse(requestKey) as [string | null, Query];
     if (currentPath === null) return;
     let current = true;
-    if (lastKey.current !== requestKey) setState({ status: "loading" });
+    // (Mounted, it is "loading" already: setting it again would only render the screen once more.)
+    if (lastKey.current !== null && lastKey.current !== requestKey) setState({ status: "loading" });
     lastKey.current = requestKey;
     api
       .get<T>(currentPath, currentQuery)

@@ -1,4 +1,12 @@
-import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
+import {
+  createContext,
+  useCallback,
+  useContext,
+  useEffect,
+  useMemo,
+  useState,
+  type ReactNode,
+} from "preact/compat";
 import { formatMessage, isLanguage, type Language, type Messages } from "./messages.ts";
 
 const storageKey = "wildtrawl.language";

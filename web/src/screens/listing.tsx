@@ -1,4 +1,4 @@
-import { useRef, useState } from "react";
+import { useRef, useState } from "preact/compat";
 import { api, apiUrl, safeHttpUrl } from "../api.ts";
 import type {
   AdvertField,

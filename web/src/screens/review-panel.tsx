@@ -1,4 +1,4 @@
-import { useEffect, useRef, type RefObject } from "react";
+import { useEffect, useRef, type RefObject } from "preact/compat";
 import { reviewVerdicts, type ReviewVerdict } from "../api-types.ts";
 import { useMessages } from "../i18n/language.tsx";
 import { reviewMessages } from "./review.messages.ts";
@@ -97,7 +97,7 @@ export function VerdictPanel(props: {
           maxLength={5000}
           value={props.note}
           placeholder={t("notePlaceholder")}
-          onChange={(event) => props.onNoteChange(event.target.value)}
+          onChange={(event) => props.onNoteChange(event.currentTarget.value)}
         />
       </label>
       <div className="verdicts" role="group" aria-label={t("keyVerdict")}>

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState, type FormEvent } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent } from "preact/compat";
 import { api } from "../api.ts";
 import type { Page, QueueItem, ReviewVerdict } from "../api-types.ts";
 import { ErrorMessage, Loading, ScreenHeader } from "../components.tsx";
@@ -58,7 +58,8 @@ export function ReviewQueueScreen(_props: ScreenProps) {
     [filterKey],
   );
 
-  useEffect(() => {
+  // A layout effect, as in useApi: the prefetched page is taken before the first paint, not a frame later.
+  useLayoutEffect(() => {
     void load(null);
   }, [load]);
 
@@ -208,7 +209,7 @@ export function ReviewQueueScreen(_props: ScreenProps) {
                     aria-selected={index === selected}
                     data-listing-id={item.listingId}
                     onClick={() => setSelected(index)}
-                    onDoubleClick={() => navigate(`/listings/${item.listingId}`)}
+                    onDblClick={() => navigate(`/listings/${item.listingId}`)}
                   >
                     <td className={`number ${scoreClass(item.score)}`}>{formatScore(item.score)}</td>
                     <td className="title-cell">

@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from "react";
+import { useState, type FormEvent } from "preact/compat";
 import { ApiError } from "../api.ts";
 import { LanguagePicker } from "../components.tsx";
 import { commonMessages } from "../i18n/common.messages.ts";
@@ -58,7 +58,7 @@ export function SignInScreen({ expired }: { readonly expired: boolean }) {
             autoComplete="username"
             required
             value={email}
-            onChange={(event) => setEmail(event.target.value)}
+            onChange={(event) => setEmail(event.currentTarget.value)}
           />
         </label>
         <label>
@@ -69,7 +69,7 @@ export function SignInScreen({ expired }: { readonly expired: boolean }) {
             autoComplete="current-password"
             required
             value={password}
-            onChange={(event) => setPassword(event.target.value)}
+            onChange={(event) => setPassword(event.currentTarget.value)}
           />
         </label>
         <label>
@@ -81,7 +81,7 @@ export function SignInScreen({ expired }: { readonly expired: boolean }) {
             autoComplete="one-time-code"
             pattern="[0-9]{6,8}"
             value={totp}
-            onChange={(event) => setTotp(event.target.value.trim())}
+            onChange={(event) => setTotp(event.currentTarget.value.trim())}
           />
           <small>{t("totpHint")}</small>
         </label>

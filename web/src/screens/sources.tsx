@@ -1,4 +1,4 @@
-import { useEffect, useState } from "react";
+import { useEffect, useState } from "preact/compat";
 import { api, ApiError, safeHttpUrl } from "../api.ts";
 import { ErrorMessage, ScreenHeader, WhenLoaded } from "../components.tsx";
 import { useLanguage, useMessages } from "../i18n/language.tsx";

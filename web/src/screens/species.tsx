@@ -1,4 +1,4 @@
-import type { FormEvent } from "react";
+import type { FormEvent } from "preact/compat";
 import type { SpeciesHit } from "../api-types.ts";
 import { ScreenHeader, WhenLoaded } from "../components.tsx";
 import { useMessages } from "../i18n/language.tsx";
@@ -6,6 +6,10 @@ import { Link, navigate, useLocation } from "../router.tsx";
 import type { ScreenProps } from "../routes.ts";
 import { useApi } from "../use-api.ts";
 import { speciesMessages } from "./species.messages.ts";
+
+// Focuses the box each time the form is mounted (a new search remounts it), as React's autoFocus did; Preact only
+// writes the attribute, which the browser honours once per page. Module-level, so it runs on mount alone.
+const focusOnMount = (input: HTMLInputElement | null) => input?.focus();
 
 /** Search the reference data by any name in any language. */
 export function SpeciesScreen(_props: ScreenProps) {
@@ -34,7 +38,7 @@ export function SpeciesScreen(_props: ScreenProps) {
           defaultValue={q}
           placeholder={t("searchPlaceholder")}
           maxLength={200}
-          autoFocus
+          ref={focusOnMount}
         />
         <button type="submit" className="primary">
           {t("search")}

@@ -1,4 +1,4 @@
-import { useLayoutEffect, useRef } from "react";
+import { useLayoutEffect, useRef } from "preact/compat";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { toCsv, type CsvCell } from "./statistics-csv.ts";
@@ -142,16 +142,23 @@ export function BarChart(props: { readonly bars: readonly BarDatum[]; readonly l
   );
 }
 
-/** A button that saves rows as a CSV file, built here in the browser from what the chart shows. */
+/**
+ * A button that saves rows as a CSV file, built here in the browser from what the chart shows. The rows are built
+ * when it is pressed, not at every render: sorting them by label (the first comparison loads ICU's collation data)
+ * was a visible part of the statistics screen's first render.
+ */
 export function CsvDownload(props: {
   readonly fileName: string;
-  readonly header: readonly string[];
-  readonly rows: readonly (readonly CsvCell[])[];
+  readonly table: () => {
+    readonly header: readonly string[];
+    readonly rows: readonly (readonly CsvCell[])[];
+  };
   readonly label: string;
 }) {
   const download = () => {
+    const { header, rows } = props.table();
     // The byte order mark makes spreadsheet programs read the file as UTF-8 (accented names, non-Latin scripts).
-    const blob = new Blob(["\uFEFF", toCsv(props.header, props.rows)], { type: "text/csv;charset=utf-8" });
+    const blob = new Blob(["\uFEFF", toCsv(header, rows)], { type: "text/csv;charset=utf-8" });
     const url = URL.createObjectURL(blob);
     const link = document.createElement("a");
     link.href = url;

@@ -1,4 +1,4 @@
-import { useMemo, useState } from "react";
+import { useMemo, useState } from "preact/compat";
 import { ScreenHeader, WhenLoaded } from "../components.tsx";
 import { useLanguage, useMessages } from "../i18n/language.tsx";
 import type { ScreenProps } from "../routes.ts";
@@ -77,7 +77,11 @@ export function StatisticsScreen(_props: ScreenProps) {
       <form className="filters" onSubmit={(event) => event.preventDefault()}>
         <label>
           {t("by")}{" "}
-          <select name="by" value={by} onChange={(event) => setBy(event.target.value as OfferDimension)}>
+          <select
+            name="by"
+            value={by}
+            onChange={(event) => setBy(event.currentTarget.value as OfferDimension)}
+          >
             {offerDimensions.map((dimension) => (
               <option key={dimension} value={dimension}>
                 {t(`by.${dimension}`)}
@@ -90,7 +94,7 @@ export function StatisticsScreen(_props: ScreenProps) {
           <select
             name="interval"
             value={interval}
-            onChange={(event) => setStatisticsInterval(event.target.value as StatisticsInterval)}
+            onChange={(event) => setStatisticsInterval(event.currentTarget.value as StatisticsInterval)}
           >
             {statisticsIntervals.map((name) => (
               <option key={name} value={name}>
@@ -101,10 +105,16 @@ export function StatisticsScreen(_props: ScreenProps) {
         </label>
         <label>
           {t("from")}{" "}
-          <input type="date" name="from" value={from} onChange={(event) => setFrom(event.target.value)} />
+          <input
+            type="date"
+            name="from"
+            value={from}
+            onChange={(event) => setFrom(event.currentTarget.value)}
+          />
         </label>
         <label>
-          {t("to")} <input type="date" name="to" value={to} onChange={(event) => setTo(event.target.value)} />
+          {t("to")}{" "}
+          <input type="date" name="to" value={to} onChange={(event) => setTo(event.currentTarget.value)} />
         </label>
       </form>
       <WhenLoaded loaded={offers}>{(data) => <OfferCharts statistics={data} />}</WhenLoaded>
@@ -123,7 +133,7 @@ export function StatisticsScreen(_props: ScreenProps) {
             <select
               name="precisionBy"
               value={precisionBy}
-              onChange={(event) => setPrecisionBy(event.target.value as PrecisionGrouping)}
+              onChange={(event) => setPrecisionBy(event.currentTarget.value as PrecisionGrouping)}
             >
               {precisionGroupings.map((dimension) => (
                 <option key={dimension} value={dimension}>
@@ -152,8 +162,6 @@ function OfferCharts(props: { readonly statistics: OfferStatistics }) {
   const byName = t(`by.${statistics.by}`);
   const overTime = t("offersOverTime", { by: byName });
   const totalsTitle = t("offersTotals", { by: byName });
-  const series = seriesCsvRows(statistics);
-  const totals = totalsCsvRows(statistics);
   return (
     <>
       <section className="card" aria-labelledby="offers-time-title" data-chart="offers-over-time">
@@ -162,8 +170,7 @@ function OfferCharts(props: { readonly statistics: OfferStatistics }) {
           <CsvDownload
             label={t("downloadCsv")}
             fileName={csvFileName("offers", statistics.by, statistics.interval)}
-            header={series.header}
-            rows={series.rows}
+            table={() => seriesCsvRows(statistics)}
           />
         </header>
         {chart.xs.length === 0 ? (
@@ -180,8 +187,7 @@ function OfferCharts(props: { readonly statistics: OfferStatistics }) {
           <CsvDownload
             label={t("downloadCsv")}
             fileName={csvFileName("offers", statistics.by, "totals")}
-            header={totals.header}
-            rows={totals.rows}
+            table={() => totalsCsvRows(statistics)}
           />
         </header>
         {statistics.totals.length === 0 ? (
@@ -214,10 +220,11 @@ function RemovalCharts(props: { readonly overTime: TakedownReport; readonly over
   const perPlatform = measures.filter((row) => row.platform !== "all");
   const title = t("removals");
   // One file for both: the periods, then the whole time (period "all"), in the report's own columns.
-  const csv = removalCsvRows({
-    interval: props.overTime.interval,
-    rows: [...props.overTime.rows, ...props.overall.rows],
-  });
+  const csv = () =>
+    removalCsvRows({
+      interval: props.overTime.interval,
+      rows: [...props.overTime.rows, ...props.overall.rows],
+    });
   return (
     <section className="card" aria-labelledby="removals-title" data-chart="removals">
       <header className="panel-header">
@@ -225,8 +232,7 @@ function RemovalCharts(props: { readonly overTime: TakedownReport; readonly over
         <CsvDownload
           label={t("downloadCsv")}
           fileName={csvFileName("removals", props.overTime.interval)}
-          header={csv.header}
-          rows={csv.rows}
+          table={csv}
         />
       </header>
       {perPlatform.length === 0 ? (
@@ -266,7 +272,6 @@ function PrecisionCharts(props: { readonly report: PrecisionReport }) {
     [report, overall],
   );
   const groups = precisionGroups(report, maxBars);
-  const csv = precisionCsvRows(report);
   const title = t("precision", { by: t(`precisionBy.${report.by}`) });
   if (report.reviewed === 0) return <p className="empty">{t("noPrecision")}</p>;
   return (
@@ -281,8 +286,7 @@ function PrecisionCharts(props: { readonly report: PrecisionReport }) {
       <CsvDownload
         label={t("downloadCsv")}
         fileName={csvFileName("precision", report.by, report.interval)}
-        header={csv.header}
-        rows={csv.rows}
+        table={() => precisionCsvRows(report)}
       />
       {chart.xs.length > 1 ? (
         <TimeSeriesChart chart={chart} label={t("chartOf", { title })} yRange={[0, 1]} />

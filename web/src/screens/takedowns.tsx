@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useState } from "preact/compat";
 import { api, type Query } from "../api.ts";
 import { ErrorMessage, ScreenHeader, WhenLoaded } from "../components.tsx";
 import { useLanguage, useMessages } from "../i18n/language.tsx";
@@ -224,7 +224,7 @@ function NoticeAction(props: { readonly notice: TakedownNotice; readonly actions
             value={reference}
             required
             maxLength={300}
-            onChange={(event) => setReference(event.target.value)}
+            onChange={(event) => setReference(event.currentTarget.value)}
           />
         </label>
         <button type="submit" className="primary" disabled={disabled}>
@@ -366,7 +366,9 @@ function NoticeFilter(props: {
           name="platform"
           value={props.platform ?? ""}
           onChange={(event) =>
-            navigate(takedownsPath({ platform: event.target.value, state: props.state }), { replace: true })
+            navigate(takedownsPath({ platform: event.currentTarget.value, state: props.state }), {
+              replace: true,
+            })
           }
         >
           <option value="">{t("anyPlatform")}</option>
@@ -383,7 +385,7 @@ function NoticeFilter(props: {
           name="state"
           value={props.state ?? ""}
           onChange={(event) =>
-            navigate(takedownsPath({ platform: props.platform, state: event.target.value }), {
+            navigate(takedownsPath({ platform: props.platform, state: event.currentTarget.value }), {
               replace: true,
             })
           }
