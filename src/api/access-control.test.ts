@@ -141,11 +141,13 @@ function accessControl(newDatabase?: () => Promise<import("../storage/store.cont
                             // A valid body for each route, so that only the ownership check can refuse.
                             payload: path.endsWith("/assignment")
                               ? { userId: null }
-                              : path.endsWith("/transitions")
-                                ? { from: "draft", to: "withdrawn" }
-                                : path.endsWith("/send")
-                                  ? { reference: "ref-1" }
-                                  : { verdict: "illegal_offer" },
+                              : path.endsWith("/clearance")
+                                ? { marking: "RED", handling: "H3" }
+                                : path.endsWith("/transitions")
+                                  ? { from: "draft", to: "withdrawn" }
+                                  : path.endsWith("/send")
+                                    ? { reference: "ref-1" }
+                                    : { verdict: "illegal_offer" },
                           }),
                     });
                     assert.ok(

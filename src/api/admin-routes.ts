@@ -91,6 +91,21 @@ export function registerAdminRoutes(app: ApiApp, services: ApiServices): void {
     async (request) => services.administration.disableUser(principalOf(request), request.params.id),
   );
 
+  app.post(
+    "/users/:id/mfa/reset",
+    {
+      config: admin,
+      schema: {
+        tags: ["admin"],
+        summary:
+          "Remove a person's authenticator (a lost phone): their sessions end and they enrol a new one at their next sign-in",
+        params: IdParams,
+        response: { 200: UserSchema, ...errors },
+      },
+    },
+    async (request) => services.authentication.resetMfa(principalOf(request), request.params.id),
+  );
+
   app.get(
     "/audit",
     {

@@ -42,6 +42,7 @@ export const apiErrorCodes = {
   session_required: 401,
   forbidden: 403,
   csrf_header_missing: 403,
+  mfa_enrolment_required: 403,
   rate_limited: 429,
   login_throttled: 429,
   // What is asked for
@@ -89,6 +90,22 @@ export const apiErrorCodes = {
   takedown_not_sendable: 409,
   takedown_send_failed: 502,
   smtp_not_configured: 503,
+  // Cases and sharing between organisations (docs/sharing.md)
+  case_invalid: 400,
+  case_note_too_long: 400,
+  case_empty: 400,
+  share_target_invalid: 400,
+  sharing_group_invalid: 400,
+  clearance_above_role: 400,
+  case_read_only: 403,
+  share_not_permitted: 403,
+  share_widens: 403,
+  case_not_found: 404,
+  organisation_not_found: 404,
+  sharing_group_not_found: 404,
+  case_exists: 409,
+  case_ambiguous: 409,
+  sharing_group_exists: 409,
 } as const satisfies Record<string, number>;
 
 export type ApiErrorCode = keyof typeof apiErrorCodes;

@@ -3,19 +3,25 @@ import {
   AddedListingsResponse,
   AddListingsRequest,
   CaseDetailResponse,
+  CaseOwnerQuery,
+  CasePackageQuery,
   CaseParams,
   CaseResponse,
+  CasesQuery,
   CasesResponse,
   NewCaseRequest,
+  ShareCaseRequest,
+  ShareResponse,
+  SharesResponse,
 } from "./case-schemas.ts";
-import { PackageQuery } from "./evidence-schemas.ts";
 import { ErrorResponse } from "./schemas.ts";
 
-const errors = { 400: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
+const errors = { 400: ErrorResponse, 403: ErrorResponse, 404: ErrorResponse, 409: ErrorResponse };
 
 /**
- * Cases of the caller's organisation (another organisation's case answers 404, RELIABILITY A6); every change and
- * every package export is audited, and each exported capture gets a custody entry.
+ * Cases of the caller's organisation and those shared with it (docs/sharing.md); another organisation's case that
+ * is not shared with the caller answers 404 (RELIABILITY A6). Every change, share, refusal and package export is
+ * audited, and each exported capture gets a custody entry.
  */
 export function registerCaseRoutes(app: ApiApp, services: ApiServices): void {
   app.get(
@@ -24,11 +30,17 @@ export function registerCaseRoutes(app: ApiApp, services: ApiServices): void {
       config: { permission: "cases.read", action: "read cases" },
       schema: {
         tags: ["cases"],
-        summary: "The organisation's cases, newest first",
+        summary: "The organisation's cases and those shared with it that the caller may read, newest first",
+        querystring: CasesQuery,
         response: { 200: CasesResponse },
       },
     },
-    async (request) => ({ items: await services.cases.list(principalOf(request)) }),
+    async (request) => ({
+      items: await services.cases.list(
+        principalOf(request),
+        request.query.q !== undefined ? { text: request.query.q } : {},
+      ),
+    }),
   );
 
   app.post(
@@ -56,10 +68,12 @@ export function registerCaseRoutes(app: ApiApp, services: ApiServices): void {
         tags: ["cases"],
         summary: "A case and its listings, with how many captures each has",
         params: CaseParams,
-        response: { 200: CaseDetailResponse, 404: ErrorResponse },
+        querystring: CaseOwnerQuery,
+        response: { 200: CaseDetailResponse, 404: ErrorResponse, 409: ErrorResponse },
       },
     },
-    async (request) => services.cases.show(principalOf(request), request.params.reference),
+    async (request) =>
+      services.cases.show(principalOf(request), request.params.reference, request.query.owner),
   );
 
   app.post(
@@ -69,8 +83,10 @@ export function registerCaseRoutes(app: ApiApp, services: ApiServices): void {
       schema: {
         tags: ["cases"],
         summary:
-          "Add listings of the organisation to the case; one already in it is left as it was (audited)",
+          "Add listings of the organisation to the case; one already in it is left as it was (audited). A case " +
+          "shared to read only answers 403 case_read_only, whatever the caller's role",
         params: CaseParams,
+        querystring: CaseOwnerQuery,
         body: AddListingsRequest,
         response: { 200: AddedListingsResponse, ...errors },
       },
@@ -81,7 +97,51 @@ export function registerCaseRoutes(app: ApiApp, services: ApiServices): void {
         request.params.reference,
         request.body.listingIds,
         request.body.note ?? null,
+        request.query.owner,
       ),
+  );
+
+  app.get(
+    "/cases/:reference/shares",
+    {
+      config: { permission: "cases.read", action: "read cases" },
+      schema: {
+        tags: ["cases"],
+        summary: "Who the case is shared with: every share for its owner, else those made by or reaching you",
+        params: CaseParams,
+        querystring: CaseOwnerQuery,
+        response: { 200: SharesResponse, 404: ErrorResponse, 409: ErrorResponse },
+      },
+    },
+    async (request) => ({
+      items: await services.cases.shares(principalOf(request), request.params.reference, request.query.owner),
+    }),
+  );
+
+  app.post(
+    "/cases/:reference/shares",
+    {
+      config: { permission: "cases.share", action: "share cases" },
+      schema: {
+        tags: ["cases"],
+        summary:
+          "Share the case with an organisation or a sharing group (audited). Onward sharing only narrows: a wider " +
+          "audience, a weaker marking, a wider profile or more onward hops answer 403 share_widens",
+        params: CaseParams,
+        querystring: CaseOwnerQuery,
+        body: ShareCaseRequest,
+        response: { 201: ShareResponse, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const share = await services.cases.share(
+        principalOf(request),
+        request.params.reference,
+        request.body,
+        request.query.owner,
+      );
+      return reply.code(201).send({ share });
+    },
   );
 
   app.get(
@@ -93,13 +153,13 @@ export function registerCaseRoutes(app: ApiApp, services: ApiServices): void {
         summary:
           "A signed, self-verifying ZIP package of the captures of the case's listings, under its TLP marking",
         params: CaseParams,
-        querystring: PackageQuery,
+        querystring: CasePackageQuery,
         response: { 200: { type: "string", format: "binary", description: "application/zip" }, ...errors },
       },
     },
     async (request, reply) => {
       const principal = principalOf(request);
-      const found = await services.cases.ownCase(principal, request.params.reference);
+      const found = await services.cases.ownCase(principal, request.params.reference, request.query.owner);
       const exported = await services.evidence.exportCase(
         principal,
         found,

@@ -31,6 +31,7 @@ import {
   type Principal,
 } from "../services/access.ts";
 import { createCaseService, type CaseService } from "../services/cases.ts";
+import { createSharingService, type SharingService } from "../services/sharing.ts";
 import { createAdministrationService, type AdministrationService } from "../services/administration.ts";
 import {
   createAuthenticationService,
@@ -40,11 +41,13 @@ import {
 } from "../services/authentication.ts";
 import { createListingReview, type ListingReview } from "../services/listing-review.ts";
 import { createScreeningService, type ScreeningService } from "../services/screening.ts";
+import { createRateLimitCounter, type RateLimitCounter } from "../services/shared-rate-limits.ts";
 import { createSpeciesLookup, type SpeciesLookup } from "../services/species-lookup.ts";
 import { errorBody, statusForError } from "./api-errors.ts";
 import { registerAdminRoutes } from "./admin-routes.ts";
 import { registerDashboardApiRoutes } from "./dashboard-routes.ts";
 import { registerCaseRoutes } from "./case-routes.ts";
+import { registerSharingRoutes } from "./sharing-routes.ts";
 import { registerEvidenceRoutes } from "./evidence-routes.ts";
 import {
   createOperationsServices,
@@ -91,6 +94,11 @@ export interface ApiLimits extends SessionLimits {
   /** Requests per key (or, before authentication, per address) per window. */
   readonly requestsPerWindow: number;
   readonly rateWindowMs: number;
+  /**
+   * How often each process shares its request counts through the database, so that every process enforces one
+   * limit per key together; the overshoot this allows is bounded in services/shared-rate-limits.ts.
+   */
+  readonly rateLimitFlushMs: number;
   /** How long an authenticated key is trusted without asking the store (see AccessOptions.keyCacheMs). */
   readonly keyCacheMs: number;
 }
@@ -101,6 +109,7 @@ export const defaultApiLimits: ApiLimits = Object.freeze({
   requestTimeoutMs: 15_000,
   requestsPerWindow: 1_200,
   rateWindowMs: 60_000,
+  rateLimitFlushMs: 200,
   keyCacheMs: 1_000,
   ...defaultSessionLimits,
 });
@@ -119,6 +128,8 @@ export interface ApiDeps {
   readonly operations?: ApiOperations;
   /** Takedown notices: templates, and the SMTP mailer and From address when configured (takedown-routes.ts). */
   readonly takedown?: TakedownApiOptions;
+  /** The shared per-key request counter; by default one over `store` (tests pass theirs to flush it at will). */
+  readonly rateLimits?: RateLimitCounter;
 }
 
 export interface ApiServices extends OperationsServices {
@@ -129,6 +140,7 @@ export interface ApiServices extends OperationsServices {
   readonly species: SpeciesLookup;
   readonly listings: ListingReview;
   readonly cases: CaseService;
+  readonly sharing: SharingService;
 }
 
 declare module "fastify" {
@@ -142,6 +154,8 @@ declare module "fastify" {
     permission?: Permission;
     /** What the caller is doing, for a refusal's message and the audit log. */
     action?: string;
+    /** Open to a person's session that still has to enrol an authenticator (every other route refuses it). */
+    mfaEnrolment?: boolean;
   }
 }
 
@@ -190,6 +204,7 @@ export function createApi(deps: ApiDeps): ApiApp {
     species: createSpeciesLookup({ species: deps.species, clock: deps.clock }),
     listings: createListingReview({ store: deps.store }),
     cases: createCaseService(deps.store),
+    sharing: createSharingService(deps.store),
     ...createOperationsServices({
       ...deps,
       access,
@@ -198,6 +213,18 @@ export function createApi(deps: ApiDeps): ApiApp {
   };
   // Visits run in this process: closing the server stops them gracefully first.
   app.addHook("onClose", () => services.trawlControl.close());
+
+  const rateLimits =
+    deps.rateLimits ??
+    createRateLimitCounter({
+      rateLimits: deps.store.rateLimits,
+      clock: deps.clock,
+      windowMs: limits.rateWindowMs,
+      flushIntervalMs: limits.rateLimitFlushMs,
+      onError: (error) => app.log.warn({ err: error }, "rate-limit counts not shared yet"),
+    });
+  // The last counts are shared before the store closes.
+  app.addHook("onClose", () => rateLimits.close());
 
   app.decorateRequest("principal", null);
 
@@ -215,7 +242,10 @@ export function createApi(deps: ApiDeps): ApiApp {
     const sessionToken = header === undefined ? sessionTokenOf(request) : undefined;
     if (sessionToken !== undefined) {
       const client = { ip: request.ip, userAgent: request.headers["user-agent"] ?? "" };
-      request.principal = (await services.authentication.authenticateSession(sessionToken, client)).principal;
+      const enrolling = config.mfaEnrolment === true;
+      request.principal = (
+        await services.authentication.authenticateSession(sessionToken, client, { enrolling })
+      ).principal;
       await requireCsrfHeader(request, access);
     } else {
       const secret = header?.startsWith("Bearer ") ? header.slice(7).trim() : header ? "invalid" : undefined;
@@ -264,6 +294,8 @@ export function createApi(deps: ApiDeps): ApiApp {
       await v1.register(rateLimit, {
         global: true,
         hook: "preParsing",
+        // Counted in memory and shared through the database by every `serve` process (RELIABILITY H7).
+        store: sharedRateLimitStore(rateLimits),
         max: limits.requestsPerWindow,
         timeWindow: limits.rateWindowMs,
         keyGenerator: (request) =>
@@ -297,6 +329,7 @@ export function createApi(deps: ApiDeps): ApiApp {
       registerTrawlRunRoutes(v1, services);
       registerEvidenceRoutes(v1, services);
       registerCaseRoutes(v1, services);
+      registerSharingRoutes(v1, services);
       registerStatisticsRoutes(v1, services);
       registerTakedownRoutes(v1, deps);
       registerRelistingRoutes(v1, deps);
@@ -306,6 +339,19 @@ export function createApi(deps: ApiDeps): ApiApp {
   );
 
   return app;
+}
+
+/** @fastify/rate-limit's store interface over the shared counter (its own windows are the counter's). */
+function sharedRateLimitStore(counter: RateLimitCounter) {
+  return class SharedRateLimitStore {
+    incr(key: string, callback: (error: Error | null, result?: { current: number; ttl: number }) => void) {
+      const { current, ttlMs } = counter.hit(key);
+      callback(null, { current, ttl: ttlMs });
+    }
+    child() {
+      return this;
+    }
+  };
 }
 
 function sendError(

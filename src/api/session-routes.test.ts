@@ -4,6 +4,7 @@ import { defaultSessionLimits, hashPassword, totpCode } from "../services/authen
 import type { ApiApp } from "./create-api.ts";
 import {
   bearer,
+  cookieOf,
   loadReference,
   openApiFixture,
   seedOrganisation,
@@ -49,18 +50,9 @@ describe("signing in (A7, A8)", () => {
       remoteAddress: options.ip ?? office,
     });
 
-  const cookieOf = (response: { headers: Record<string, unknown> }): string => {
-    const header = String(response.headers["set-cookie"]);
-    const match = /^__Host-wildtrawl_session=([A-Za-z0-9_-]{43});/.exec(header);
-    assert.ok(match, header);
-    return `__Host-wildtrawl_session=${match[1]}`;
-  };
-
-  const signedIn = async (email = "analyst@unit.example") => {
-    const response = await signIn({ email, password });
-    assert.equal(response.statusCode, 200, response.body);
-    return cookieOf(response);
-  };
+  /** A full session: the shared helper enrols an authenticator the first time, and sends its code after. */
+  const signedIn = async (email = "analyst@unit.example") =>
+    (await fixture.signIn({ email, password })).cookie;
 
   const asCookie = (
     cookie: string,
@@ -73,6 +65,7 @@ describe("signing in (A7, A8)", () => {
     const response = await signIn({ email: "Analyst@Unit.example", password });
     assert.equal(response.statusCode, 200, response.body);
     const body = response.json();
+    assert.equal(body.mfaEnrolmentRequired, true, "no authenticator yet: this session can only enrol one");
     assert.deepEqual(body.user, {
       id: analystId,
       email: "analyst@unit.example",
@@ -259,33 +252,146 @@ describe("signing in (A7, A8)", () => {
     }
   });
 
-  it("enrols an authenticator, after which sign-in needs its code", async () => {
-    const cookie = await signedIn();
-    const start = await asCookie(cookie, "POST", "/v1/session/mfa", csrf);
+  it("keeps a person without an authenticator out of everything but enrolment until they enrol (A7)", async () => {
+    const response = await signIn({ email: "analyst@unit.example", password });
+    assert.equal(response.statusCode, 200, response.body);
+    assert.equal(response.json().mfaEnrolmentRequired, true);
+    const enrolling = cookieOf(response);
+    for (const [method, url] of [
+      ["GET", "/v1/listings"],
+      ["GET", "/v1/species?q=pangolin"],
+      ["POST", "/v1/screen"],
+    ] as const) {
+      const refused = await asCookie(enrolling, method, url, csrf);
+      assert.equal(refused.statusCode, 403, `${method} ${url}: ${refused.body}`);
+      assert.equal(refused.json().error.code, "mfa_enrolment_required");
+    }
+    const denied = (await fixture.store.audit.list()).filter(
+      (entry) => entry.details.code === "mfa_enrolment_required",
+    );
+    assert.equal(denied.length, 3);
+    assert.equal(denied[0]?.action, "authz.denied");
+    assert.equal(denied[0]?.actor, `user:${analystId}`);
+    // What enrolment needs still answers: who is signed in, and the authenticator's secret.
+    const me = await asCookie(enrolling, "GET", "/v1/session");
+    assert.equal(me.statusCode, 200, me.body);
+    assert.equal(me.json().mfaEnrolmentRequired, true);
+    const start = await asCookie(enrolling, "POST", "/v1/session/mfa", csrf);
     assert.equal(start.statusCode, 200, start.body);
     const { secret, uri } = start.json() as { secret: string; uri: string };
-    assert.match(uri, /^otpauth:\/\/totp\//);
+    assert.match(uri, /^otpauth:\/\/totp\/wildtrawl:analyst%40unit\.example\?/);
+
+    const wrong = await fixture.app.inject({
+      method: "POST",
+      url: "/v1/session/mfa/confirm",
+      headers: { cookie: enrolling, ...csrf },
+      payload: { secret, code: totpCode(secret, new Date(fixture.now().getTime() + 120_000)) },
+      remoteAddress: office,
+    });
+    assert.equal(wrong.statusCode, 400);
+    assert.equal(wrong.json().error.code, "mfa_code_invalid");
     const confirm = await fixture.app.inject({
       method: "POST",
       url: "/v1/session/mfa/confirm",
-      headers: { cookie, ...csrf },
+      headers: { cookie: enrolling, ...csrf },
       payload: { secret, code: totpCode(secret, fixture.now()) },
       remoteAddress: office,
     });
     assert.equal(confirm.statusCode, 200, confirm.body);
+    assert.equal(confirm.json().mfaEnrolmentRequired, false);
     assert.equal(confirm.json().user.mfaEnrolled, true);
+    // A new token for the raised level of authentication; the password-only one has ended.
+    const full = cookieOf(confirm);
+    assert.notEqual(full, enrolling);
+    const old = await asCookie(enrolling, "GET", "/v1/listings");
+    assert.equal(old.statusCode, 401);
+    assert.equal(old.json().error.code, "session_invalid");
+    const listings = await asCookie(full, "GET", "/v1/listings");
+    assert.equal(listings.statusCode, 200, listings.body);
+  });
 
+  it("after enrolment sign-in needs the code: a wrong one is refused, audited and throttled (A7)", async () => {
+    const { secret } = await fixture.signIn({ email: "analyst@unit.example", password });
     const withoutCode = await signIn({ email: "analyst@unit.example", password });
     assert.equal(withoutCode.statusCode, 401);
     assert.equal(withoutCode.json().error.code, "mfa_required");
+    assert.equal(withoutCode.headers["set-cookie"], undefined);
     fixture.advance(30_000);
-    const withCode = await signIn({
-      email: "analyst@unit.example",
-      password,
-      totp: totpCode(secret, fixture.now()),
+    const current = totpCode(secret, fixture.now());
+    // Any code the window accepts (a step either side) is not wrong: leave those out.
+    const accepted = [-30_000, 0, 30_000].map((ms) =>
+      totpCode(secret, new Date(fixture.now().getTime() + ms)),
+    );
+    const wrongCodes = Array.from({ length: 15 }, (_, n) => String(n * 61_001 + 7).padStart(6, "0"))
+      .filter((code) => !accepted.includes(code))
+      .slice(0, 12);
+    const statuses: number[] = [];
+    for (const totp of wrongCodes) {
+      const response = await signIn({ email: "analyst@unit.example", password, totp }, { ip: attacker });
+      statuses.push(response.statusCode);
+      assert.equal(
+        response.json().error.code,
+        response.statusCode === 429 ? "login_throttled" : "mfa_invalid",
+      );
+      if (response.statusCode === 429) assert.ok(Number(response.headers["retry-after"]) > 0);
+    }
+    const allowed = defaultSessionLimits.loginFailuresPerWindow;
+    assert.deepEqual(statuses, [
+      ...Array(allowed).fill(401),
+      ...Array(wrongCodes.length - allowed).fill(429),
+    ]);
+    // Even the right code is not checked from the throttled address; from the office it works.
+    const throttled = await signIn(
+      { email: "analyst@unit.example", password, totp: current },
+      { ip: attacker },
+    );
+    assert.equal(throttled.statusCode, 429);
+    const right = await signIn({ email: "analyst@unit.example", password, totp: current });
+    assert.equal(right.statusCode, 200, right.body);
+    assert.equal(right.json().mfaEnrolmentRequired, false);
+    assert.equal((await asCookie(cookieOf(right), "GET", "/v1/listings")).statusCode, 200);
+    const invalid = (await fixture.store.audit.list()).filter(
+      (entry) => entry.action === "auth.failed" && entry.details.code === "mfa_invalid",
+    );
+    assert.equal(invalid.length, allowed);
+  });
+
+  it("lets an admin reset a person's authenticator: audited, their sessions end, they enrol again", async () => {
+    const full = await signedIn();
+    const other = await seedOrganisation(fixture.store, "elsewhere", ["admin", "analyst"]);
+    const foreign = await fixture.app.inject({
+      method: "POST",
+      url: `/v1/users/${analystId}/mfa/reset`,
+      headers: bearer(other.keys.admin!),
     });
-    assert.equal(withCode.statusCode, 200, withCode.body);
-    assert.equal(withCode.json().user.mfaEnrolled, true);
+    assert.equal(foreign.statusCode, 404, "another organisation's admin cannot see the person");
+    const notAdmin = await fixture.app.inject({
+      method: "POST",
+      url: `/v1/users/${analystId}/mfa/reset`,
+      headers: bearer(other.keys.analyst!),
+    });
+    assert.equal(notAdmin.statusCode, 403);
+    assert.equal((await asCookie(full, "GET", "/v1/listings")).statusCode, 200);
+
+    const reset = await fixture.app.inject({
+      method: "POST",
+      url: `/v1/users/${analystId}/mfa/reset`,
+      headers: bearer(adminKey),
+    });
+    assert.equal(reset.statusCode, 200, reset.body);
+    assert.equal(reset.json().id, analystId);
+    const ended = await asCookie(full, "GET", "/v1/listings");
+    assert.equal(ended.statusCode, 401);
+    const audit = (await fixture.store.audit.list()).filter(
+      (entry) => entry.subjectType === "user" && entry.subjectId === String(analystId),
+    );
+    const removed = audit.find((entry) => entry.action === "user.mfa_removed");
+    assert.ok(removed, JSON.stringify(audit.map((entry) => entry.action)));
+    assert.match(removed.actor, /^api-key:\d+$/);
+    assert.ok(audit.some((entry) => entry.action === "session.revoked_all" && entry.actor === removed.actor));
+    const again = await signIn({ email: "analyst@unit.example", password });
+    assert.equal(again.statusCode, 200, again.body);
+    assert.equal(again.json().mfaEnrolmentRequired, true);
   });
 
   it("describes the session routes in the OpenAPI document, sign-in without security", async () => {
@@ -297,9 +403,16 @@ describe("signing in (A7, A8)", () => {
     assert.ok(spec.paths["/v1/session/mfa"]?.post && spec.paths["/v1/session/mfa/confirm"]?.post);
   });
 
-  it("prefers a bearer key over a cookie sent with it", async () => {
+  it("prefers a bearer key over a cookie sent with it: API keys need no authenticator", async () => {
     const cookie = await signedIn();
     const response = await fixture.app.inject({ url: "/v1/keys", headers: { cookie, ...bearer(adminKey) } });
     assert.equal(response.statusCode, 200, response.body);
+    // A key of the person still without an authenticator works as ever: keys are for platforms and scripts.
+    const enrolling = cookieOf(await signIn({ email: "reviewer@unit.example", password }));
+    const keyed = await fixture.app.inject({
+      url: "/v1/listings",
+      headers: { cookie: enrolling, ...bearer(adminKey) },
+    });
+    assert.equal(keyed.statusCode, 200, keyed.body);
   });
 });

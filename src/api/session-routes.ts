@@ -3,7 +3,13 @@ import { Type } from "@fastify/type-provider-typebox";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Session, User } from "../storage/records.ts";
 import { encodeForLog, PermissionError, type AccessService } from "../services/access.ts";
-import { LoginThrottledError, sessionCookieName, type SessionLimits } from "../services/authentication.ts";
+import {
+  LoginThrottledError,
+  sessionCookieName,
+  type ClientContext,
+  type SessionLimits,
+  type SignedIn,
+} from "../services/authentication.ts";
 import { principalOf, type ApiApp, type ApiServices } from "./create-api.ts";
 import { ErrorResponse } from "./schemas.ts";
 import {
@@ -51,6 +57,8 @@ export async function requireCsrfHeader(request: FastifyRequest, access: AccessS
 
 function sessionBody(user: User, session: Session, mfaEnrolled: boolean, limits: SessionLimits) {
   return {
+    // Without an authenticator the session can only enrol one: the dashboard walks the person through it.
+    mfaEnrolmentRequired: !mfaEnrolled,
     user: {
       id: user.id,
       email: user.email,
@@ -62,6 +70,16 @@ function sessionBody(user: User, session: Session, mfaEnrolled: boolean, limits:
     expiresAt: session.expiresAt.toISOString(),
     idleTimeoutSeconds: Math.floor(limits.sessionIdleTimeoutMs / 1000),
   };
+}
+
+function clientOf(request: FastifyRequest): ClientContext {
+  return { ip: request.ip, userAgent: request.headers["user-agent"] ?? "" };
+}
+
+/** Sets the new session's cookie and answers with the session body. */
+function startSession(reply: FastifyReply, signedIn: SignedIn, limits: SessionLimits) {
+  reply.header("set-cookie", fastifyCookie.serialize(sessionCookieName, signedIn.token, cookieAttributes));
+  return sessionBody(signedIn.user, signedIn.session, signedIn.mfaEnrolled, limits);
 }
 
 function clearSessionCookie(reply: FastifyReply): void {
@@ -93,15 +111,8 @@ export function registerSessionRoutes(app: ApiApp, services: ApiServices, limits
       // Sign-in is checked too, so that another site cannot sign a visitor into an account of its choosing.
       await requireCsrfHeader(request, services.access);
       try {
-        const signedIn = await services.authentication.signIn(request.body, {
-          ip: request.ip,
-          userAgent: request.headers["user-agent"] ?? "",
-        });
-        reply.header(
-          "set-cookie",
-          fastifyCookie.serialize(sessionCookieName, signedIn.token, cookieAttributes),
-        );
-        return sessionBody(signedIn.user, signedIn.session, signedIn.mfaEnrolled, limits);
+        const signedIn = await services.authentication.signIn(request.body, clientOf(request));
+        return startSession(reply, signedIn, limits);
       } catch (error) {
         if (error instanceof LoginThrottledError)
           reply.header("retry-after", String(error.retryAfterSeconds));
@@ -113,6 +124,7 @@ export function registerSessionRoutes(app: ApiApp, services: ApiServices, limits
   app.get(
     "/session",
     {
+      config: { mfaEnrolment: true },
       schema: {
         tags: ["session"],
         summary: "Who is signed in: 401 when the session has ended",
@@ -128,6 +140,7 @@ export function registerSessionRoutes(app: ApiApp, services: ApiServices, limits
   app.delete(
     "/session",
     {
+      config: { mfaEnrolment: true },
       schema: {
         tags: ["session"],
         summary: "Sign out: ends the session and clears the cookie",
@@ -144,6 +157,7 @@ export function registerSessionRoutes(app: ApiApp, services: ApiServices, limits
   app.post(
     "/session/mfa",
     {
+      config: { mfaEnrolment: true },
       schema: {
         tags: ["session"],
         summary: "Start enrolling an authenticator: a new TOTP secret, stored once confirmed",
@@ -156,18 +170,19 @@ export function registerSessionRoutes(app: ApiApp, services: ApiServices, limits
   app.post(
     "/session/mfa/confirm",
     {
+      config: { mfaEnrolment: true },
       schema: {
         tags: ["session"],
-        summary: "Confirm the authenticator with its current code; sign-in then asks for a code",
+        summary:
+          "Confirm the authenticator with its current code: the enrolling session ends and a full one replaces it (new cookie); sign-in then asks for a code",
         body: MfaConfirmRequest,
         response: { 200: SessionResponse, ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const principal = principalOf(request);
-      await services.authentication.confirmMfa(principal, request.body);
-      const { user, session, mfaEnrolled } = await services.authentication.currentUser(principal);
-      return sessionBody(user, session, mfaEnrolled, limits);
+      const signedIn = await services.authentication.confirmMfa(principal, request.body, clientOf(request));
+      return startSession(reply, signedIn, limits);
     },
   );
 }

@@ -23,6 +23,10 @@ export const SessionUser = Type.Object({
 });
 
 export const SessionResponse = Type.Object({
+  mfaEnrolmentRequired: Type.Boolean({
+    description:
+      "true: the person has no authenticator yet and this session may only enrol one (POST /v1/session/mfa)",
+  }),
   user: SessionUser,
   expiresAt: Type.String({
     format: "date-time",

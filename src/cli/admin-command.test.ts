@@ -210,6 +210,29 @@ describe("wildtrawl admin", () => {
         ],
       );
 
+      // A lost phone: the operator removes the authenticator, audited as the CLI, and the person's sessions end.
+      await store.users.setMfaSecret(ana.id, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", "user:test");
+      const live = await store.sessions.create({
+        userId: ana.id,
+        organisationId: ana.organisationId,
+        tokenHash: "b".repeat(64),
+        expiresAt: new Date("2026-05-02T00:00:00Z"),
+      });
+      const reset = await run("admin", "user", "reset-mfa", "--email", "ana@unit.example");
+      assert.equal(reset.code, exitCodes.ok, reset.stderr);
+      assert.match(reset.stdout, /Authenticator removed for ana@unit\.example/);
+      assert.equal((await store.users.credentials(ana.id))?.mfaSecret, null);
+      assert.notEqual((await store.sessions.get(live.id))?.revokedAt, null);
+      const removal = (await store.audit.list()).filter((entry) => entry.action === "user.mfa_removed");
+      assert.deepEqual(
+        removal.map((entry) => [entry.actor, entry.subjectId]),
+        [["system:cli", String(ana.id)]],
+      );
+      assert.equal(
+        (await run("admin", "user", "reset-mfa", "--email", "nobody@unit.example")).code,
+        exitCodes.notFound,
+      );
+
       const disabled = await run("admin", "user", "disable", "--email", "ana@unit.example");
       assert.equal(disabled.code, exitCodes.ok, disabled.stderr);
       assert.notEqual((await store.users.get(ana.id))?.disabledAt, null);

@@ -7,8 +7,12 @@ import { createAdministrationService } from "../services/administration.ts";
 import { createAuthenticationService, type AuthenticationService } from "../services/authentication.ts";
 import { ensureSigningKey } from "../evidence/signing-keys.ts";
 import { keysDirOf } from "../services/evidence.ts";
+import { createSharingService, type SharingService } from "../services/sharing.ts";
 import { openStore } from "../storage/open-store.ts";
+import { handlingCodes, tlpMarkings, type HandlingCode, type TlpMarking } from "../storage/records.ts";
+import { oneOf } from "./argument-parsers.ts";
 import type { CliContext } from "./cli-context.ts";
+import { organisationFor } from "./cli-organisation.ts";
 
 function role(value: string): ApiRole {
   if (!(apiRoles as readonly string[]).includes(value))
@@ -180,6 +184,8 @@ export function registerAdminCommands(
           write(
             `No password yet: set one with 'wildtrawl admin user password --email ${added.email} --password-stdin'`,
           );
+        // Every person needs an authenticator (RELIABILITY A7); the dashboard walks them through it.
+        write("At their first sign-in they set up an authenticator app (two-step verification)");
       },
     );
 
@@ -213,6 +219,21 @@ export function registerAdminCommands(
     });
 
   user
+    .command("reset-mfa")
+    .description(
+      "remove a person's authenticator (a lost phone): their sessions end; they enrol at next sign-in",
+    )
+    .requiredOption("--email <email>", "whose authenticator")
+    .action(async (options: { email: string }) => {
+      const reset = await withAuthentication((authentication) =>
+        authentication.resetMfaByEmail(options.email, cliActor),
+      );
+      write(
+        `Authenticator removed for ${reset.email}; their sessions have ended. They set up a new one at sign-in`,
+      );
+    });
+
+  user
     .command("list")
     .description("the people of an organisation")
     .requiredOption("--org <slug>", "the organisation")
@@ -235,5 +256,70 @@ export function registerAdminCommands(
         else
           write(`${person.id}\t${person.email}\t${person.role}\t${state}\tmfa ${mfaEnrolled ? "on" : "off"}`);
       }
+    });
+
+  const withSharing = async <T>(
+    work: (sharing: SharingService, store: Awaited<ReturnType<typeof openStore>>) => Promise<T>,
+  ): Promise<T> => {
+    const store = await openStore(context.config.databaseUrl);
+    try {
+      return await work(createSharingService(store), store);
+    } finally {
+      await store.close();
+    }
+  };
+
+  user
+    .command("clearance")
+    .description(
+      "show, or with --marking and --handling set, the most restrictive marking a person holds (docs/sharing.md)",
+    )
+    .requiredOption("--email <email>", "whose")
+    .option("--marking <tlp>", `TLP 2.0: ${tlpMarkings.join(", ")}`, oneOf(tlpMarkings))
+    .option("--handling <code>", `handling code: ${handlingCodes.join(", ")}`, oneOf(handlingCodes))
+    .action(async (options: { email: string; marking?: TlpMarking; handling?: HandlingCode }) => {
+      if ((options.marking === undefined) !== (options.handling === undefined))
+        throw new UsageError("clearance_incomplete", "give both --marking and --handling, or neither");
+      const held = await withSharing(async (sharing) => {
+        const person = await sharing.userByEmail(options.email);
+        const caller = { organisationId: person.organisationId, actor: cliActor };
+        if (options.marking !== undefined && options.handling !== undefined)
+          await sharing.setClearance(caller, person.id, {
+            marking: options.marking,
+            handling: options.handling,
+          });
+        return sharing.clearance(caller, person.id);
+      });
+      write(
+        `${options.email} holds TLP:${held.marking} and ${held.handling}` +
+          (held.setBy === null ? " (their role's)" : ` (set by ${held.setBy})`),
+      );
+    });
+
+  const group = admin
+    .command("sharing-group")
+    .description("named sets of organisations that cases are shared with");
+  group
+    .command("create")
+    .description("create a sharing group of organisations; the owning one is always a member")
+    .requiredOption("--org <slug>", "the organisation that owns it")
+    .requiredOption("--slug <slug>", "the group's short name (a-z, 0-9, -)")
+    .option("--name <name>", "the group's full name (default: the slug)")
+    .option(
+      "--member <slug>",
+      "a member organisation (repeat for more)",
+      (value, previous: string[] = []) => [...previous, value],
+    )
+    .action(async (options: { org: string; slug: string; name?: string; member?: string[] }) => {
+      const created = await withSharing(async (sharing, store) => {
+        const owner = await organisationFor(store, options.org, "which organisation owns the group");
+        return sharing.createGroup(
+          { organisationId: owner.id, actor: cliActor },
+          { slug: options.slug, name: options.name ?? options.slug, members: options.member ?? [] },
+        );
+      });
+      write(
+        `Created sharing group ${created.slug} (id ${created.id}) of ${created.memberIds.length} organisation(s)`,
+      );
     });
 }

@@ -2,20 +2,38 @@ import os from "node:os";
 import type { Command } from "commander";
 import { createCaseService, type CaseCaller, type CaseService } from "../services/cases.ts";
 import { openStore } from "../storage/open-store.ts";
-import { tlpMarkings, type Case } from "../storage/records.ts";
+import {
+  handlingCodes,
+  shareProfiles,
+  tlpMarkings,
+  type Case,
+  type CaseShare,
+  type HandlingCode,
+  type ShareProfile,
+  type TlpMarking,
+} from "../storage/records.ts";
 import type { CliContext } from "./cli-context.ts";
 import { printable } from "./terminal-text.ts";
 import { organisationFor } from "./cli-organisation.ts";
-import { oneOf, positiveInteger } from "./argument-parsers.ts";
+import { oneOf, positiveInteger, wholeNumber } from "./argument-parsers.ts";
 
 interface CaseOptions {
   org?: string;
   operator?: string;
   json?: boolean;
+  owner?: string;
 }
 
-const caseLine = (found: Case) =>
-  `${printable(found.reference)}  TLP:${found.marking}  ${printable(found.title)}  (opened ${found.createdAt.toISOString()} by ${found.createdBy})`;
+const caseLine = (found: Case & { owner?: string }) =>
+  `${printable(found.reference)}  TLP:${found.marking}  ${printable(found.title)}  (opened ${found.createdAt.toISOString()} by ${found.createdBy})` +
+  (found.handling !== "H0" ? `  ${found.handling}` : "") +
+  (found.owner !== undefined ? `  owner ${printable(found.owner)}` : "");
+
+const shareLine = (share: CaseShare) =>
+  `share ${share.id}: ${share.organisationId !== null ? `organisation ${share.organisationId}` : "members"}` +
+  `${share.sharingGroupId !== null ? ` of group ${share.sharingGroupId}` : ""}, ${share.profile}, TLP:${share.marking} ${share.handling},` +
+  ` ${share.onwardHops} onward hop(s), from organisation ${share.grantedByOrganisationId}` +
+  `${share.parentShareId !== null ? ` (passing on share ${share.parentShareId})` : ""}`;
 
 /** `wildtrawl case create|add|list|show`: investigations that gather listings, exported with `evidence export`. */
 export function registerCaseCommands(program: Command, context: CliContext): void {
@@ -53,13 +71,31 @@ export function registerCaseCommands(program: Command, context: CliContext): voi
         oneOf(tlpMarkings),
         "AMBER",
       )
+      .option("--handling <code>", `handling code: ${handlingCodes.join(", ")}`, oneOf(handlingCodes), "H0")
+      .option("--sharing-group <slug>", "a sharing group of yours whose members read the case")
       .option("--operator <who>", "who opens it (default: cli:<login name>)"),
-  ).action(async (reference: string, options: CaseOptions & { title: string; marking: Case["marking"] }) => {
-    const created = await withCases(options, (service, caller) =>
-      service.create(caller, { reference, title: options.title, marking: options.marking }),
-    );
-    write(options.json ? JSON.stringify(created, null, 2) : `Opened case ${caseLine(created)}`);
-  });
+  ).action(
+    async (
+      reference: string,
+      options: CaseOptions & {
+        title: string;
+        marking: Case["marking"];
+        handling: HandlingCode;
+        sharingGroup?: string;
+      },
+    ) => {
+      const created = await withCases(options, (service, caller) =>
+        service.create(caller, {
+          reference,
+          title: options.title,
+          marking: options.marking,
+          handling: options.handling,
+          ...(options.sharingGroup !== undefined ? { sharingGroup: options.sharingGroup } : {}),
+        }),
+      );
+      write(options.json ? JSON.stringify(created, null, 2) : `Opened case ${caseLine(created)}`);
+    },
+  );
 
   common(
     cases
@@ -71,10 +107,11 @@ export function registerCaseCommands(program: Command, context: CliContext): voi
         positiveInteger(value),
       ])
       .option("--note <why>", "why they belong to the case")
+      .option("--owner <slug>", "the owning organisation of a case shared with yours")
       .option("--operator <who>", "who adds them (default: cli:<login name>)"),
   ).action(async (reference: string, listingIds: number[], options: CaseOptions & { note?: string }) => {
     const result = await withCases(options, (service, caller) =>
-      service.addListings(caller, reference, listingIds, options.note ?? null),
+      service.addListings(caller, reference, listingIds, options.note ?? null, options.owner),
     );
     if (options.json) return write(JSON.stringify(result, null, 2));
     const added = result.added.map((entry) => entry.listingId);
@@ -85,22 +122,30 @@ export function registerCaseCommands(program: Command, context: CliContext): voi
     );
   });
 
-  common(cases.command("list").description("the organisation's cases, newest first")).action(
-    async (options: CaseOptions) => {
-      const found = await withCases(options, (service, caller) => service.list(caller));
-      if (options.json) return write(JSON.stringify(found, null, 2));
-      if (found.length === 0) return write("No cases.");
-      for (const one of found) write(caseLine(one));
-    },
-  );
+  common(
+    cases
+      .command("list")
+      .description("the organisation's cases and those shared with it, newest first")
+      .option("--search <words>", "only cases whose reference or title contains these words"),
+  ).action(async (options: CaseOptions & { search?: string }) => {
+    const found = await withCases(options, (service, caller) =>
+      service.list(caller, options.search !== undefined ? { text: options.search } : {}),
+    );
+    if (options.json) return write(JSON.stringify(found, null, 2));
+    if (found.length === 0) return write("No cases.");
+    for (const one of found) write(caseLine(one));
+  });
 
   common(
     cases
       .command("show")
       .description("a case and its listings, with how many captures each has")
-      .argument("<reference>", "the case"),
+      .argument("<reference>", "the case")
+      .option("--owner <slug>", "the owning organisation of a case shared with yours"),
   ).action(async (reference: string, options: CaseOptions) => {
-    const shown = await withCases(options, (service, caller) => service.show(caller, reference));
+    const shown = await withCases(options, (service, caller) =>
+      service.show(caller, reference, options.owner),
+    );
     if (options.json) return write(JSON.stringify(shown, null, 2));
     write(caseLine(shown.case));
     if (shown.listings.length === 0) write("  no listings yet: wildtrawl case add REFERENCE LISTING-ID…");
@@ -115,5 +160,75 @@ export function registerCaseCommands(program: Command, context: CliContext): voi
     }
     if (shown.listings.some((entry) => entry.captures === 0))
       write("  listings without a capture must be captured before the case is exported");
+  });
+
+  common(
+    cases
+      .command("share")
+      .description(
+        "share a case with an organisation or a sharing group; passing on a shared case only narrows (docs/sharing.md)",
+      )
+      .argument("<reference>", "the case")
+      .option("--with <slug>", "the organisation that reads it")
+      .option(
+        "--group <slug>",
+        "a sharing group: its members read it, or with --with, where that one may pass it on",
+      )
+      .option(
+        "--profile <profile>",
+        `${shareProfiles.join(" or ")} (default: read, or the share passed on)`,
+        oneOf(shareProfiles),
+      )
+      .option("--marking <tlp>", "TLP 2.0 marking, at least as strict as yours", oneOf(tlpMarkings))
+      .option("--handling <code>", "handling code, at least as strict as yours", oneOf(handlingCodes))
+      .option("--onward-hops <n>", "how many more times it may be passed on (0–2)", wholeNumber)
+      .option("--owner <slug>", "the owning organisation of a case shared with yours")
+      .option("--operator <who>", "who shares it (default: cli:<login name>)"),
+  ).action(
+    async (
+      reference: string,
+      options: CaseOptions & {
+        with?: string;
+        group?: string;
+        profile?: ShareProfile;
+        marking?: TlpMarking;
+        handling?: HandlingCode;
+        onwardHops?: number;
+      },
+    ) => {
+      const share = await withCases(options, (service, caller) =>
+        service.share(
+          caller,
+          reference,
+          {
+            ...(options.with !== undefined ? { organisation: options.with } : {}),
+            ...(options.group !== undefined ? { sharingGroup: options.group } : {}),
+            ...(options.profile !== undefined ? { profile: options.profile } : {}),
+            ...(options.marking !== undefined ? { marking: options.marking } : {}),
+            ...(options.handling !== undefined ? { handling: options.handling } : {}),
+            ...(options.onwardHops !== undefined ? { onwardHops: options.onwardHops } : {}),
+          },
+          options.owner,
+        ),
+      );
+      write(
+        options.json ? JSON.stringify(share, null, 2) : `Case ${printable(reference)}: ${shareLine(share)}`,
+      );
+    },
+  );
+
+  common(
+    cases
+      .command("shares")
+      .description("who a case is shared with")
+      .argument("<reference>", "the case")
+      .option("--owner <slug>", "the owning organisation of a case shared with yours"),
+  ).action(async (reference: string, options: CaseOptions) => {
+    const shares = await withCases(options, (service, caller) =>
+      service.shares(caller, reference, options.owner),
+    );
+    if (options.json) return write(JSON.stringify(shares, null, 2));
+    if (shares.length === 0) write("Not shared.");
+    for (const share of shares) write(shareLine(share));
   });
 }

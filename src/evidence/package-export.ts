@@ -295,8 +295,10 @@ async function selectCaptures(store: Store, request: ExportRequest): Promise<Cap
     throw new UsageError("case_empty", `case ${request.case.reference} has no listings yet`);
   for (const listingId of [...inCase, ...(request.listingIds ?? [])]) {
     const listing = await store.listings.get(listingId);
-    // A case's package holds only its own organisation's evidence, whatever else is named beside it.
-    if (!listing || (request.case && listing.organisationId !== request.case.organisationId))
+    // A case's package holds its own listings (a share to write may have added the recipient's) and, named beside
+    // them, only the case organisation's.
+    const inThisCase = request.case !== undefined && inCase.includes(listingId);
+    if (!listing || (request.case && !inThisCase && listing.organisationId !== request.case.organisationId))
       throw new NotFoundError("listing_not_found", `no listing ${listingId}`);
     const captures = await store.evidence.listCaptures(listingId);
     if (captures.length === 0) {

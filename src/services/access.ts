@@ -30,6 +30,7 @@ export type Permission =
   | "evidence.export"
   | "cases.read"
   | "cases.write"
+  | "cases.share"
   | "statistics.read"
   | "reviews.read"
   | "reviews.assign"
@@ -62,6 +63,8 @@ export const rolePermissions: Readonly<Record<Permission, readonly ApiRole[]>> =
   // Investigations: not for the secretariat's statistics readers.
   "cases.read": ["admin", "analyst", "reviewer", "ncb_officer", "interpol_analyst"],
   "cases.write": ["admin", "analyst"],
+  // Passing a case to another organisation; a share's own limits narrow it further (docs/sharing.md).
+  "cases.share": ["admin", "analyst"],
   "statistics.read": readers,
   "reviews.read": readers,
   "reviews.assign": ["admin", "analyst", "reviewer"],

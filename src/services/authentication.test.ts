@@ -7,7 +7,7 @@ import { openStore } from "../storage/open-store.ts";
 import type { Store } from "../storage/store.ts";
 import { newSqliteDatabase } from "../storage/testing/test-databases.ts";
 import type { ContractDatabase } from "../storage/store.contract.ts";
-import { AuthenticationError, createAccessService, type Principal } from "./access.ts";
+import { AuthenticationError, createAccessService, PermissionError, type Principal } from "./access.ts";
 import {
   checkPasswordPolicy,
   commonPasswords,
@@ -256,8 +256,19 @@ describe("authentication service", () => {
   });
 
   describe("sessions", () => {
+    // Ana has an authenticator: the sessions below are full ones. Each sign-in is 30 s later, so each code is new.
+    const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP";
+    beforeEach(async () => {
+      const ana = await store.users.getByEmail("ana@unit.example");
+      await store.users.setMfaSecret(ana!.id, secret, "system:test");
+    });
+    const signInWithCode = (client = here, overrides: { password?: string } = {}) => {
+      now += 30_000;
+      return signIn(client, { ...overrides, totp: totpCode(secret, clock()) });
+    };
+
     it("ends a session unused for the idle limit, and keeps one in use (A8)", async () => {
-      const { token } = await signIn();
+      const { token } = await signInWithCode();
       now += 20 * minute;
       await auth.authenticateSession(token, here);
       now += 20 * minute;
@@ -270,7 +281,7 @@ describe("authentication service", () => {
     });
 
     it("ends a session at its absolute limit however active", async () => {
-      const { token } = await signIn();
+      const { token } = await signInWithCode();
       for (
         let elapsed = 0;
         elapsed < defaultSessionLimits.sessionAbsoluteTimeoutMs - 20 * minute;
@@ -284,8 +295,8 @@ describe("authentication service", () => {
     });
 
     it("ends every session of a disabled user at once, and a signed-out one", async () => {
-      const first = await signIn();
-      const second = await signIn(elsewhere);
+      const first = await signInWithCode();
+      const second = await signInWithCode(elsewhere);
       const { principal } = await auth.authenticateSession(first.token, here);
       await auth.signOut(principal);
       await assert.rejects(auth.authenticateSession(first.token, here), rejectsWith("session_invalid"));
@@ -300,20 +311,94 @@ describe("authentication service", () => {
     });
 
     it("ends the sessions when the password is changed, and applies the policy to the new one", async () => {
-      const { token } = await signIn();
+      const { token } = await signInWithCode();
       await assert.rejects(
         auth.setPassword("ana@unit.example", "password", "system:test"),
         rejectsWith("password_too_common"),
       );
       await auth.setPassword("ana@unit.example", "a brand new passphrase", "system:test");
       await assert.rejects(auth.authenticateSession(token, here), rejectsWith("session_invalid"));
-      await assert.rejects(signIn(), rejectsWith("credentials_invalid"));
-      assert.ok((await signIn(here, { password: "a brand new passphrase" })).token);
+      await assert.rejects(signInWithCode(), rejectsWith("credentials_invalid"));
+      assert.ok((await signInWithCode(here, { password: "a brand new passphrase" })).token);
     });
   });
 
   describe("MFA", () => {
-    const sessionOf = async () => (await auth.authenticateSession((await signIn()).token, here)).principal;
+    const sessionOf = async () =>
+      (await auth.authenticateSession((await signIn()).token, here, { enrolling: true })).principal;
+
+    it("gives a person without an authenticator a session that can only enrol one, audited when refused (A7)", async () => {
+      const signedIn = await signIn();
+      assert.equal(signedIn.mfaEnrolled, false);
+      await assert.rejects(auth.authenticateSession(signedIn.token, here), (error: unknown) => {
+        assert.ok(error instanceof PermissionError);
+        assert.equal(error.code, "mfa_enrolment_required");
+        return true;
+      });
+      const enrolling = await auth.authenticateSession(signedIn.token, here, { enrolling: true });
+      assert.equal(enrolling.mfaEnrolmentRequired, true);
+      const denied = (await store.audit.list()).filter((entry) => entry.action === "authz.denied");
+      assert.deepEqual(
+        denied.map((entry) => [entry.actor, entry.details.code]),
+        [[`user:${signedIn.user.id}`, "mfa_enrolment_required"]],
+      );
+      const succeeded = (await store.audit.list()).filter((entry) => entry.action === "auth.succeeded");
+      assert.deepEqual(succeeded.at(-1)?.details.stage, "mfa_enrolment");
+    });
+
+    it("confirming ends every password-only session and opens a full one with a new token (ASVS 7.2.4)", async () => {
+      const other = await signIn(elsewhere);
+      const first = await signIn();
+      const { principal } = await auth.authenticateSession(first.token, here, { enrolling: true });
+      const { secret } = await auth.startMfaEnrolment(principal);
+      const full = await auth.confirmMfa(principal, { secret, code: totpCode(secret, clock()) }, here);
+      assert.notEqual(full.token, first.token);
+      assert.notEqual(full.session.id, first.session.id);
+      assert.equal(full.mfaEnrolled, true);
+      for (const ended of [first.token, other.token])
+        await assert.rejects(
+          auth.authenticateSession(ended, here, { enrolling: true }),
+          rejectsWith("session_invalid"),
+        );
+      const authenticated = await auth.authenticateSession(full.token, here);
+      assert.equal(authenticated.mfaEnrolmentRequired, false);
+      assert.equal(authenticated.principal.userId, first.user.id);
+    });
+
+    it("lets an admin of the person's organisation reset the authenticator: audited, sessions ended", async () => {
+      const { secret } = await auth.startMfaEnrolment(await sessionOf());
+      const ana = (await store.users.getByEmail("ana@unit.example"))!;
+      const full = await auth.confirmMfa(
+        await sessionOf(),
+        { secret, code: totpCode(secret, clock()) },
+        here,
+      );
+      const admin: Principal = {
+        organisationId: ana.organisationId,
+        role: "admin",
+        actor: "user:99",
+        keyId: null,
+        sessionId: 1,
+        userId: 99,
+      };
+      await assert.rejects(
+        auth.resetMfa({ ...admin, organisationId: ana.organisationId + 1 }, ana.id),
+        rejectsWith("user_not_found"),
+      );
+      await auth.resetMfa(admin, ana.id);
+      await assert.rejects(auth.authenticateSession(full.token, here), rejectsWith("session_invalid"));
+      assert.equal((await store.users.credentials(ana.id))?.mfaSecret, null);
+      const entries = (await store.audit.list()).filter((entry) => entry.actor === "user:99");
+      assert.deepEqual(
+        entries.map((entry) => [entry.action, entry.subjectId]),
+        [
+          ["user.mfa_removed", String(ana.id)],
+          ["session.revoked_all", String(ana.id)],
+        ],
+      );
+      // Without its code the password opens an enrolling session again.
+      assert.equal((await signIn()).mfaEnrolled, false);
+    });
 
     it("enrols only with a code from the new secret, then asks for a code at every sign-in, once per code", async () => {
       const principal = await sessionOf();
@@ -321,15 +406,15 @@ describe("authentication service", () => {
       assert.match(secret, /^[A-Z2-7]{32}$/);
       assert.match(uri, /^otpauth:\/\/totp\/wildtrawl:ana%40unit\.example\?.*secret=[A-Z2-7]{32}/);
       await assert.rejects(
-        auth.confirmMfa(principal, { secret, code: "000000" }),
+        auth.confirmMfa(principal, { secret, code: "000000" }, here),
         rejectsWith("mfa_code_invalid"),
       );
       await assert.rejects(
-        auth.confirmMfa(principal, { secret: "short", code: "000000" }),
+        auth.confirmMfa(principal, { secret: "short", code: "000000" }, here),
         rejectsWith("mfa_secret_invalid"),
       );
       const confirming = totpCode(secret, clock());
-      await auth.confirmMfa(principal, { secret, code: confirming });
+      await auth.confirmMfa(principal, { secret, code: confirming }, here);
       await assert.rejects(auth.startMfaEnrolment(principal), rejectsWith("mfa_already_enrolled"));
 
       await assert.rejects(signIn(), rejectsWith("mfa_required"));

@@ -11,6 +11,7 @@ import {
   AuthenticationError,
   apiRoles,
   encodeForLog,
+  PermissionError,
   type AccessService,
   type ApiRole,
   type Principal,
@@ -249,20 +250,57 @@ export interface SignedIn {
   readonly mfaEnrolled: boolean;
 }
 
+/**
+ * A session of a person without an authenticator (RELIABILITY A7: MFA for every person) may only enrol one: every
+ * other request is refused with this (HTTP 403), audited.
+ */
+export const mfaEnrolmentRequiredCode = "mfa_enrolment_required";
+
+export interface AuthenticatedSession {
+  readonly principal: Principal;
+  readonly session: Session;
+  readonly user: User;
+  /** True while the person has no authenticator: the session can do nothing but enrol one (and sign out). */
+  readonly mfaEnrolmentRequired: boolean;
+}
+
 export interface AuthenticationService {
-  /** Password, then TOTP if enrolled; a new session. Failures are audited and throttled. */
+  /**
+   * Password, then TOTP if enrolled; a new session. Failures are audited and throttled. A person without an
+   * authenticator gets a session that can only enrol one (`mfaEnrolled: false`).
+   */
   signIn(request: SignInRequest, client: ClientContext): Promise<SignedIn>;
-  /** The principal a session token stands for, or `AuthenticationError`; enforces both timeouts every time. */
+  /**
+   * The principal a session token stands for, or `AuthenticationError`; enforces both timeouts every time. A session
+   * of a person without an authenticator is refused (`PermissionError` "mfa_enrolment_required", audited) unless
+   * `enrolling` says the request is part of enrolment.
+   */
   authenticateSession(
     token: string,
     client: ClientContext,
-  ): Promise<{ principal: Principal; session: Session; user: User }>;
+    options?: { readonly enrolling?: boolean },
+  ): Promise<AuthenticatedSession>;
   /** The signed-in user of a session principal. */
   currentUser(principal: Principal): Promise<{ user: User; session: Session; mfaEnrolled: boolean }>;
   signOut(principal: Principal): Promise<void>;
   /** A new TOTP secret and its otpauth:// URI; nothing is stored until `confirmMfa` proves the authenticator. */
   startMfaEnrolment(principal: Principal): Promise<{ secret: string; uri: string }>;
-  confirmMfa(principal: Principal, request: { secret: string; code: string }): Promise<User>;
+  /**
+   * Stores the authenticator once its code proves it, ends every session of the person (the enrolling one
+   * included) and opens a new full one: a new token whenever the level of authentication rises (ASVS 7.2.4).
+   */
+  confirmMfa(
+    principal: Principal,
+    request: { secret: string; code: string },
+    client: ClientContext,
+  ): Promise<SignedIn>;
+  /**
+   * An admin removes a person's authenticator (a lost phone): their sessions end, and at their next sign-in they
+   * enrol a new one. Audited (`user.mfa_removed`, `session.revoked_all`, both naming the admin).
+   */
+  resetMfa(principal: Principal, userId: number): Promise<User>;
+  /** The same from the command line, by email (the operator acts as "system:cli"). */
+  resetMfaByEmail(email: string, actor: string): Promise<User>;
   /** For operators (the CLI acts as "system:cli"). */
   addUser(
     request: {
@@ -335,6 +373,41 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
 
   const apiRole = (user: User): ApiRole | null =>
     (apiRoles as readonly string[]).includes(user.role) ? (user.role as ApiRole) : null;
+
+  /** A new 256-bit token, of which only the hash is stored, and the audited `auth.succeeded`. */
+  const openSession = async (
+    user: User,
+    client: ClientContext,
+    at: Date,
+    details: Record<string, string>,
+  ): Promise<{ token: string; session: Session }> => {
+    const token = randomBytes(32).toString("base64url");
+    const session = await store.sessions.create({
+      userId: user.id,
+      organisationId: user.organisationId,
+      tokenHash: hashToken(token),
+      expiresAt: new Date(at.getTime() + limits.sessionAbsoluteTimeoutMs),
+      ip: client.ip,
+      userAgent: client.userAgent ?? null,
+    });
+    await access.audit({
+      organisationId: user.organisationId,
+      actor: `user:${user.id}`,
+      action: "auth.succeeded",
+      subjectType: "session",
+      subjectId: session.id,
+      details: { ...details, ip: client.ip, userAgent: encodeForLog(client.userAgent ?? "", 256) },
+    });
+    return { token, session };
+  };
+
+  const resetMfaOf = async (user: User, actor: string): Promise<User> =>
+    store.transaction(async (tx) => {
+      const reset = await tx.users.setMfaSecret(user.id, null, actor);
+      // Whoever holds a session passed the old authenticator; from now on a session without one can only enrol.
+      await tx.sessions.revokeAllForUser(user.id, actor);
+      return reset;
+    });
 
   return {
     async signIn(request, client) {
@@ -413,27 +486,24 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
 
       await loginFailures.clear(pairKey);
       await loginFailures.forgive([addressKey]);
-      const token = randomBytes(32).toString("base64url");
-      const session = await store.sessions.create({
-        userId: user.id,
-        organisationId: user.organisationId,
-        tokenHash: hashToken(token),
-        expiresAt: new Date(now + limits.sessionAbsoluteTimeoutMs),
-        ip: client.ip,
-        userAgent: client.userAgent ?? null,
+      const enrolled = credentials.mfaSecret !== null;
+      const { token, session } = await openSession(user, client, at, {
+        method,
+        ...(enrolled ? {} : { stage: "mfa_enrolment" }),
       });
-      await access.audit({
-        organisationId: user.organisationId,
-        actor: `user:${user.id}`,
-        action: "auth.succeeded",
-        subjectType: "session",
-        subjectId: session.id,
-        details: { method, ip: client.ip, userAgent: encodeForLog(client.userAgent ?? "", 256) },
-      });
-      return { token, session, user, mfaEnrolled: credentials.mfaSecret !== null };
+      if (!enrolled && (await store.users.credentials(user.id))?.mfaSecret != null) {
+        // An authenticator was enrolled while this password-only sign-in ran: enrolment ended the person's
+        // sessions, and this one, opened on the password alone, must not count as a full session either.
+        await store.sessions.revoke(session.id, `user:${user.id}`);
+        return failed("mfa_required", "this account needs the 6-digit code from its authenticator app", {
+          ...shown,
+          userId: user.id,
+        });
+      }
+      return { token, session, user, mfaEnrolled: enrolled };
     },
 
-    async authenticateSession(token, client) {
+    async authenticateSession(token, client, options = {}) {
       const now = clock();
       if (!tokenShape.test(token))
         return failed("session_invalid", "the session is not valid: sign in again", { ip: client.ip });
@@ -453,7 +523,10 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
           ...shown,
           reason: "idle",
         });
-      const user = await store.users.get(session.userId);
+      const [user, credentials] = await Promise.all([
+        store.users.get(session.userId),
+        store.users.credentials(session.userId),
+      ]);
       const role = user ? apiRole(user) : null;
       if (
         user === null ||
@@ -475,7 +548,22 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
         sessionId: session.id,
         userId: user.id,
       };
-      return { principal, session, user };
+      // Enrolment ends every session of the person and resetting the authenticator does too, so a live session of
+      // a person without an authenticator was opened by the password alone: it may only enrol.
+      const mfaEnrolmentRequired = credentials?.mfaSecret == null;
+      if (mfaEnrolmentRequired && options.enrolling !== true) {
+        await access.audit({
+          organisationId: session.organisationId,
+          actor: principal.actor,
+          action: "authz.denied",
+          details: { code: mfaEnrolmentRequiredCode, sessionId: session.id, ip: client.ip },
+        });
+        throw new PermissionError(
+          mfaEnrolmentRequiredCode,
+          "set up an authenticator app first: POST /v1/session/mfa, then /v1/session/mfa/confirm",
+        );
+      }
+      return { principal, session, user, mfaEnrolmentRequired };
     },
 
     async currentUser(principal) {
@@ -505,7 +593,7 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
       return { secret, uri: totpFor(user.email, secret).toString() };
     },
 
-    async confirmMfa(principal, request) {
+    async confirmMfa(principal, request, client) {
       const { userId } = sessionPrincipal(principal);
       if (!totpSecretShape.test(request.secret))
         throw new UsageError(
@@ -527,13 +615,29 @@ export function createAuthenticationService(options: AuthenticationOptions): Aut
           "code: not the authenticator's current code for this secret",
         );
       }
+      const at = clock();
       const user = await store.transaction(async (tx) => {
         const enrolled = await tx.users.setMfaSecret(userId, request.secret, principal.actor);
         // The code that confirmed enrolment cannot also be used to sign in.
         await tx.users.useMfaStep(userId, step);
+        // Every session so far was opened by the password alone, this one included: none becomes a full session.
+        await tx.sessions.revokeAllForUser(userId, principal.actor);
         return enrolled;
       });
-      return user;
+      const { token, session } = await openSession(user, client, at, { method: "password+totp_enrolment" });
+      return { token, session, user, mfaEnrolled: true };
+    },
+
+    async resetMfa(principal, userId) {
+      const user = await store.users.get(userId);
+      // Another organisation's user answers exactly as a missing one: its existence does not leak.
+      if (user === null || user.organisationId !== principal.organisationId)
+        throw new NotFoundError("user_not_found", `no user ${userId}`);
+      return resetMfaOf(user, principal.actor);
+    },
+
+    async resetMfaByEmail(email, actor) {
+      return resetMfaOf(await userByEmail(email), actor);
     },
 
     async addUser(request, actor) {

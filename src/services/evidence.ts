@@ -23,9 +23,10 @@ import {
 } from "../evidence/package-export.ts";
 import { gitCommitOf, type SoftwareIdentity } from "../evidence/provenance.ts";
 import { ensureSigningKey } from "../evidence/signing-keys.ts";
-import type { Capture, Case, CustodyEntry, JsonObject, Listing } from "../storage/records.ts";
+import type { Capture, CustodyEntry, JsonObject, Listing } from "../storage/records.ts";
 import type { Store } from "../storage/store.ts";
 import type { AccessService, Principal } from "./access.ts";
+import type { CaseView } from "./cases.ts";
 
 /**
  * Evidence as a use case, shared by `wildtrawl capture` / `evidence export` and the API: where captures and keys
@@ -303,11 +304,11 @@ export function createEvidenceService(deps: EvidenceDeps) {
      */
     async exportCase(
       principal: Principal,
-      found: Case,
+      found: CaseView,
       request: { purpose?: string } = {},
     ): Promise<ExportedPackage> {
-      if (found.organisationId !== principal.organisationId)
-        throw new NotFoundError("case_not_found", `no case "${found.reference}"`);
+      // `found` is the case service's answer for this principal: the access decision made it, under the markings
+      // the principal sees it with, which are the ones the package carries.
       // The reference is the agency's own text: only its safe characters go into a file name.
       const name = `case-${found.reference.replace(/[^A-Za-z0-9-]+/g, "_").slice(0, 60)}`;
       return exportNamed(principal, name, { case: found }, request);

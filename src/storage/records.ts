@@ -663,9 +663,10 @@ export interface TakedownFilter {
 
 // ── Cases ────────────────────────────────────────────────────────────────────────────────────────────────────────
 
-/** Traffic Light Protocol 2.0: who may receive what a case holds, and so every export of it. */
-export const tlpMarkings = ["CLEAR", "GREEN", "AMBER", "AMBER+STRICT", "RED"] as const;
-export type TlpMarking = (typeof tlpMarkings)[number];
+// Traffic Light Protocol 2.0 and handling codes: who may receive what a case holds (core/sharing, docs/sharing.md).
+import type { HandlingCode, ShareProfile, TlpMarking } from "../core/sharing/access-decision.ts";
+export { handlingCodes, shareProfiles, tlpMarkings } from "../core/sharing/access-decision.ts";
+export type { HandlingCode, ShareProfile, TlpMarking };
 
 /** An investigation: the listings it gathers travel together, e.g. in one evidence package. */
 export interface Case {
@@ -675,6 +676,10 @@ export interface Case {
   readonly reference: string;
   readonly title: string;
   readonly marking: TlpMarking;
+  /** H0 unless set: what the source allows its recipients to do with it. */
+  readonly handling: HandlingCode;
+  /** Its members read the case under its markings (docs/sharing.md). */
+  readonly sharingGroupId: number | null;
   readonly createdBy: string;
   readonly createdAt: Date;
 }
@@ -684,6 +689,8 @@ export interface NewCase {
   readonly reference: string;
   readonly title: string;
   readonly marking?: TlpMarking;
+  readonly handling?: HandlingCode;
+  readonly sharingGroupId?: number | null;
 }
 
 export interface CaseListing {
@@ -893,4 +900,51 @@ export interface RelistingCandidate {
   readonly sharedKeys: number;
   /** When the listing was first seen removed or first named in a takedown notice, whichever came first. */
   readonly goneAt: Date | null;
+}
+
+// ── Sharing between organisations (docs/sharing.md) ──────────────────────────────────────────────────────────────
+
+/** A named set of organisations a case can be distributed to; its owner is always a member. */
+export interface SharingGroup {
+  readonly id: number;
+  readonly organisationId: number;
+  readonly slug: string;
+  readonly name: string;
+  readonly memberIds: readonly number[];
+  readonly createdBy: string;
+  readonly createdAt: Date;
+}
+
+export interface NewSharingGroup {
+  readonly organisationId: number;
+  readonly slug: string;
+  readonly name: string;
+  readonly memberIds: readonly number[];
+}
+
+/** A case distributed to an organisation or a sharing group, under markings at least as strict as the case's. */
+export interface CaseShare {
+  readonly id: number;
+  readonly caseId: number;
+  readonly organisationId: number | null;
+  readonly sharingGroupId: number | null;
+  readonly profile: ShareProfile;
+  readonly marking: TlpMarking;
+  readonly handling: HandlingCode;
+  readonly onwardHops: number;
+  readonly parentShareId: number | null;
+  readonly grantedByOrganisationId: number;
+  readonly createdBy: string;
+  readonly createdAt: Date;
+}
+
+export type NewCaseShare = Omit<CaseShare, "id" | "createdBy" | "createdAt">;
+
+/** The most restrictive marking and handling code a user holds, as an admin set it. */
+export interface UserClearance {
+  readonly userId: number;
+  readonly marking: TlpMarking;
+  readonly handling: HandlingCode;
+  readonly setBy: string;
+  readonly setAt: Date;
 }

@@ -15,9 +15,11 @@ import type { ClaimedJob, DetectionInput, ListingObservation, Organisation, Sour
 import { auditHashedFields } from "./sql/audit-repository.ts";
 import { custodyHashedFields } from "./sql/evidence-repository.ts";
 import { sessionContract } from "./session.contract.ts";
+import { rateLimitContract } from "./rate-limit.contract.ts";
 import { takedownContract } from "./takedown.contract.ts";
 import { reviewContract } from "./review.contract.ts";
 import { caseContract } from "./case.contract.ts";
+import { sharingContract } from "./sharing.contract.ts";
 import { relistingContract } from "./relisting.contract.ts";
 import { statisticsContract } from "./statistics.contract.ts";
 import { ConflictError, LeaseLostError } from "./storage-errors.ts";
@@ -771,10 +773,12 @@ export function storeContract(newDatabase: () => Promise<ContractDatabase>): voi
   jobQueueContract(() => ({ store, openAnother, database }));
   statisticsContract(newDatabase);
   sessionContract(newDatabase);
+  rateLimitContract(newDatabase);
   takedownContract(newDatabase);
   reviewContract(newDatabase);
   relistingContract(newDatabase);
   caseContract(newDatabase);
+  sharingContract(newDatabase);
 }
 
 function jobQueueContract(

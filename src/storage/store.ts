@@ -64,6 +64,7 @@ import type {
   RelistingCandidateQuery,
 } from "./records.ts";
 import type { Case, CaseListing, NewCase, RefusedChange } from "./records.ts";
+import type { CaseShare, NewCaseShare, NewSharingGroup, SharingGroup, UserClearance } from "./records.ts";
 
 /**
  * The one storage interface. Two implementations (sqlite/, postgres/) pass the same contract (store.contract.ts).
@@ -99,8 +100,10 @@ export interface StoreRepositories {
   readonly statistics: StatisticsRepository;
   readonly sessions: SessionRepository;
   readonly loginFailures: LoginFailureRepository;
+  readonly rateLimits: RateLimitRepository;
   readonly relistings: RelistingRepository;
   readonly cases: CaseRepository;
+  readonly sharing: SharingRepository;
 }
 
 /** Investigations and the listings they gather. Every change is audited in the same transaction. */
@@ -111,17 +114,48 @@ export interface CaseRepository {
   /** The organisation's cases, newest first. */
   list(organisationId: number): Promise<Case[]>;
   /**
-   * Adds listings of the case's own organisation (another's is `NotFoundError` "listing_not_found", as a missing
-   * one); a listing already in the case keeps its first entry. Returns the entries added now.
+   * Adds listings of the case's own organisation, or of `listingOrganisationIds` when given (another's is
+   * `NotFoundError` "listing_not_found", as a missing one); a listing already in the case keeps its first entry.
+   * The audit entry goes to `organisationId` (default: the case's). Returns the entries added now.
    */
   addListings(
     caseId: number,
     listingIds: readonly number[],
     actor: string,
     note?: string | null,
+    options?: { listingOrganisationIds?: readonly number[]; organisationId?: number },
   ): Promise<CaseListing[]>;
   /** In the order they were added. */
   listings(caseId: number): Promise<CaseListing[]>;
+}
+
+/**
+ * Sharing between organisations (docs/sharing.md): sharing groups, shares of cases and users' clearances. It stores
+ * and finds; core/sharing/access-decision.ts decides. Every change is audited in the same transaction.
+ */
+export interface SharingRepository {
+  /** Refuses a slug already used (`ConflictError` "sharing_group_exists"); the owner is always a member. */
+  createGroup(group: NewSharingGroup, actor: string): Promise<SharingGroup>;
+  getGroup(slug: string): Promise<SharingGroup | null>;
+  /** The groups with these ids (unknown ids are left out). */
+  groups(ids: readonly number[]): Promise<SharingGroup[]>;
+  /** The groups the organisation belongs to (its own included), by slug. */
+  groupsOf(organisationId: number): Promise<SharingGroup[]>;
+  /** Records a share, audited for the granting organisation and, when another, for the case's owner. */
+  share(share: NewCaseShare, actor: string): Promise<CaseShare>;
+  /** The shares of these cases, oldest first. */
+  sharesOf(caseIds: readonly number[]): Promise<CaseShare[]>;
+  /**
+   * Cases of other organisations that a share or their sharing group distributes to the organisation or to one of
+   * its groups, optionally only those with a reference: candidates for the access decision, not its answer.
+   */
+  casesReaching(organisationId: number, groupIds: readonly number[], reference?: string): Promise<Case[]>;
+  clearanceOf(userId: number): Promise<UserClearance | null>;
+  setClearance(
+    clearance: Pick<UserClearance, "userId" | "marking" | "handling">,
+    actor: string,
+    organisationId: number,
+  ): Promise<UserClearance>;
 }
 
 export interface OrganisationRepository {
@@ -174,6 +208,36 @@ export interface LoginFailureRepository {
   forgive(keys: readonly string[]): Promise<void>;
   /** Forgets a key's failures altogether. */
   clear(key: string): Promise<void>;
+}
+
+/** Requests to add to a rate-limit key's window (0 only reads its total). */
+export interface RateLimitHits {
+  readonly key: string;
+  /** The start of the fixed window the requests fell in. */
+  readonly windowStartedAt: Date;
+  readonly hits: number;
+}
+
+/** A rate-limit key's requests in the window the store holds for it, from every process. */
+export interface RateLimitCount {
+  readonly key: string;
+  readonly windowStartedAt: Date;
+  readonly hits: number;
+}
+
+/**
+ * API requests per rate-limit key in fixed windows, shared by every process on the database (RELIABILITY H7). Keys
+ * are stored as their SHA-256 only; each key has one row, its latest window.
+ */
+export interface RateLimitRepository {
+  /**
+   * Adds each entry's hits to its key's window in one atomic statement, and returns each key's total after it, in
+   * order (entries for one key are added together). A newer window replaces the stored one; hits for a window older
+   * than the stored one are dropped, and the newer window's total is returned.
+   */
+  add(entries: readonly RateLimitHits[]): Promise<RateLimitCount[]>;
+  /** Deletes up to `limit` rows of windows that started before `before`; returns how many. */
+  prune(before: Date, limit: number): Promise<number>;
 }
 
 export interface ApiKeyRepository {

@@ -3,10 +3,12 @@ import path from "node:path";
 import { after, before, test } from "node:test";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { dashboardCsp } from "../../src/api/dashboard-routes.ts";
+import { hashPassword, totpCode } from "../../src/services/authentication.ts";
 import {
   ingestAdverts,
   launchChromium,
   seedPeople,
+  signInThroughForm,
   startDashboardServer,
   type DashboardServer,
   type Person,
@@ -88,9 +90,7 @@ async function signIn(person: Person): Promise<{ context: BrowserContext; page: 
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB" });
   const page = await context.newPage();
   await page.goto(`${server.origin}/`);
-  await page.getByLabel("E-mail").fill(person.email);
-  await page.getByLabel("Password").fill(person.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInThroughForm(page, server.store, person);
   await page.locator("nav.main-nav").waitFor();
   return { context, page };
 }
@@ -198,13 +198,63 @@ test("opened on a screen, the dashboard asks for the session and that screen's d
   try {
     const page = await context2.newPage();
     await page.goto(`${server.origin}/review`);
-    await page.getByLabel("E-mail").fill(analyst.email);
+    await page.getByLabel("E-mail").waitFor();
     assert.equal(await page.locator(".notice").count(), 0, "no message about an ended session");
-    await page.getByLabel("Password").fill(analyst.password);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signInThroughForm(page, server.store, analyst);
     await page.locator("table.queue tbody tr").first().waitFor();
   } finally {
     await context2.close();
+  }
+});
+
+test("A7: a new person is walked through setting up an authenticator before the app opens, then needs its code", async () => {
+  // As `wildtrawl admin user add` leaves them: a password, no authenticator.
+  const email = "newcomer@ngo.example";
+  const password = "kingfisher over the weir";
+  const user = await server.store.users.create(
+    { organisationId, email, displayName: "Sam Newcomer", role: "analyst" },
+    "system:test",
+  );
+  await server.store.users.setPasswordHash(user.id, await hashPassword(password), "system:test");
+  const context = await browser.newContext({ locale: "en-GB" });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.origin}/review`);
+    await page.getByLabel("E-mail").fill(email);
+    await page.getByLabel("Password").fill(password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Set up two-step verification" }).waitFor();
+    assert.equal(await page.locator("nav.main-nav").count(), 0, "nothing of the app before enrolment");
+    const qr = page.getByRole("img", { name: "QR code for adding wildtrawl to an authenticator app" });
+    await qr.waitFor();
+    assert.ok((await qr.locator("path").getAttribute("d"))!.length > 1000, "the QR code is drawn");
+    const uri = await page.locator("code.mfa-uri").textContent();
+    assert.match(uri ?? "", /^otpauth:\/\/totp\/wildtrawl:newcomer%40ngo\.example\?/);
+    const secret = await page.locator("code[data-secret]").getAttribute("data-secret");
+    assert.match(secret ?? "", /^[A-Z2-7]{32}$/);
+    assert.ok(uri?.includes(`secret=${secret}`), "the text key is the QR code's");
+    // The API refuses this session everything else meanwhile.
+    const refused = await page.evaluate(async () => (await fetch("/v1/listings")).status);
+    assert.equal(refused, 403);
+
+    const code = page.getByLabel("Code from the app");
+    const right = totpCode(secret!, new Date());
+    await code.fill(right === "000000" ? "111111" : "000000");
+    await page.getByRole("button", { name: "Confirm and continue" }).click();
+    await page.getByText("That code is not right.", { exact: false }).waitFor();
+    await code.fill(totpCode(secret!, new Date()));
+    await page.getByRole("button", { name: "Confirm and continue" }).click();
+    await page.locator("section.review-queue[data-ready]").waitFor();
+    assert.equal((await server.store.users.credentials(user.id))?.mfaSecret, secret);
+
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Password").fill(password);
+    await page.getByLabel("E-mail").fill(email);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByText("Enter the one-time code from your authenticator app.").waitFor();
+    assert.equal(await page.locator("nav.main-nav").count(), 0, "the password alone no longer opens the app");
+  } finally {
+    await context.close();
   }
 });
 

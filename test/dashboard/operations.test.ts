@@ -13,7 +13,7 @@ import { build } from "vite";
 import { createApi, type ApiApp } from "../../src/api/create-api.ts";
 import { serveDashboard } from "../../src/api/dashboard-routes.ts";
 import { loadReference, seedOrganisation } from "../../src/api/testing/api-fixture.ts";
-import { hashPassword } from "../../src/services/authentication.ts";
+import { hashPassword, totpCode } from "../../src/services/authentication.ts";
 import type {
   DetectedTaxon,
   JsonObject,
@@ -27,6 +27,7 @@ import { startFixtureWeb, type FixtureWeb } from "../fixtures/web/server.ts";
 
 const webDir = fileURLToPath(new URL("../../web/", import.meta.url));
 const password = "pangolin-scale-lantern";
+const totpSecret = "KRSXG5CTMVRXEZLUKRSXG5CTMVRXEZLU";
 const hostilePlatform = '=HYPERLINK("http://canary.invalid/x")<img src=x onerror=alert(1)>';
 const day = 86_400_000;
 
@@ -117,6 +118,8 @@ describe("the operations screens in Chromium", () => {
     organisationId = org.organisationId;
     const hash = await hashPassword(password, { cost: 1024, blockSize: 8, parallelization: 1 });
     await store.users.setPasswordHash(org.userIds.admin!, hash, "system:test");
+    // Every person has an authenticator (RELIABILITY A7): this one as if set up at a first sign-in.
+    await store.users.setMfaSecret(org.userIds.admin!, totpSecret, "system:test");
 
     web = await startFixtureWeb();
     const shop = await loadFixtureSource("shop", web.origin());
@@ -159,7 +162,7 @@ describe("the operations screens in Chromium", () => {
     browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox"] });
     context = await browser.newContext({ baseURL: baseUrl, acceptDownloads: true, locale: "en-GB" });
     const signIn = await context.request.post("/v1/session", {
-      data: { email: "admin@ops.example", password },
+      data: { email: "admin@ops.example", password, totp: totpCode(totpSecret, new Date()) },
       headers: { "x-requested-with": "wildtrawl" },
     });
     assert.equal(signIn.status(), 200, await signIn.text());

@@ -17,7 +17,13 @@ import { openStore } from "../../src/storage/open-store.ts";
 import type { Store } from "../../src/storage/store.ts";
 import { loadFixtureSource } from "../fixtures/web/fixture-sources.ts";
 import { startFixtureWeb, type FixtureWeb } from "../fixtures/web/server.ts";
-import { dashboardDist, launchChromium, seedPeople, type Person } from "./dashboard-server.ts";
+import {
+  dashboardDist,
+  launchChromium,
+  seedPeople,
+  signInThroughForm,
+  type Person,
+} from "./dashboard-server.ts";
 
 let dir: string;
 let store: Store;
@@ -92,9 +98,7 @@ async function signedIn(): Promise<{ context: BrowserContext; page: Page }> {
   });
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   await page.goto("/");
-  await page.getByLabel("E-mail").fill(analyst.email);
-  await page.getByLabel("Password").fill(analyst.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInThroughForm(page, store, analyst);
   await page.locator("nav.main-nav").waitFor();
   return { context, page };
 }

@@ -10,6 +10,7 @@ import {
   ingestAdverts,
   launchChromium,
   seedPeople,
+  signInThroughForm,
   startDashboardServer,
   type DashboardServer,
   type Person,
@@ -102,9 +103,7 @@ test(`H5: ${"≥ 100"} XSS vectors in every advert field run nothing in the queu
   });
 
   await page.goto(`${server.origin}/`);
-  await page.getByLabel("E-mail").fill(analyst.email);
-  await page.getByLabel("Password").fill(analyst.password);
-  await page.getByRole("button", { name: "Sign in" }).click();
+  await signInThroughForm(page, server.store, analyst);
   await page.locator("section.review-queue[data-ready]").waitFor();
   // Only what follows counts: before signing in, GET /v1/session answered 401 as it should, and Chromium logs that.
   consoleMessages.length = 0;

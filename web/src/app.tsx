@@ -8,6 +8,11 @@ import { routes, type Route, type Screen, type ScreenProps } from "./routes.ts";
 import { SignInScreen } from "./screens/sign-in.tsx";
 import { SessionProvider, useSession, type SessionUser } from "./session.tsx";
 
+// Asked for only by a person still without an authenticator: the QR code's encoder stays out of everyone's start.
+const MfaEnrolmentScreen = lazy(() =>
+  import("./screens/mfa-enrolment.tsx").then((loaded) => ({ default: loaded.MfaEnrolmentScreen })),
+);
+
 // Each route's screen component: its screen itself once the chunk has arrived, and through `lazy` until then.
 // (`lazy` suspends on its first render even when the chunk is already there: a fallback first, the screen after.)
 const screenComponents = new Map<Route, Screen>();
@@ -43,6 +48,13 @@ function Shell() {
       </main>
     );
   if (state.status === "signed-out") return <SignInScreen expired={state.expired} />;
+  // Every person needs an authenticator: until one is enrolled, the session can do nothing else.
+  if (state.status === "enrolling")
+    return (
+      <Suspense fallback={<Loading />}>
+        <MfaEnrolmentScreen user={state.user} />
+      </Suspense>
+    );
   return <SignedIn user={state.user} />;
 }
 

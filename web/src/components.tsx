@@ -1,4 +1,4 @@
-import type { ReactNode } from "preact/compat";
+import type { FormEvent, ReactNode } from "preact/compat";
 import { commonMessages } from "./i18n/common.messages.ts";
 import { languageNames, languages, isLanguage } from "./i18n/messages.ts";
 import { useLanguage, useMessages } from "./i18n/language.tsx";
@@ -69,5 +69,28 @@ export function LanguagePicker() {
         ))}
       </select>
     </label>
+  );
+}
+
+/** The card of the screens before the app (sign-in, authenticator enrolment): the app's name and the language picker. */
+export function SignInCard(props: {
+  readonly className?: string;
+  readonly onSubmit: (event: FormEvent) => Promise<void>;
+  readonly children: ReactNode;
+}) {
+  const t = useMessages(commonMessages);
+  return (
+    <main className="sign-in">
+      <form
+        className={props.className ? `card sign-in-card ${props.className}` : "card sign-in-card"}
+        onSubmit={(event) => void props.onSubmit(event)}
+      >
+        <div className="sign-in-brand">
+          <span className="brand">{t("appName")}</span>
+          <LanguagePicker />
+        </div>
+        {props.children}
+      </form>
+    </main>
   );
 }

@@ -19,6 +19,8 @@ export interface SessionUser {
 }
 
 export interface SessionResponse {
+  /** The person has no authenticator yet: this session can only enrol one (docs/api.md, "Signing in"). */
+  readonly mfaEnrolmentRequired: boolean;
   readonly user: SessionUser;
   readonly expiresAt: string;
 }
@@ -26,12 +28,21 @@ export interface SessionResponse {
 export type SessionState =
   | { readonly status: "loading" }
   | { readonly status: "signed-out"; readonly expired: boolean }
+  | { readonly status: "enrolling"; readonly user: SessionUser }
   | { readonly status: "signed-in"; readonly user: SessionUser; readonly expiresAt: string };
 
 interface SessionContextValue {
   readonly state: SessionState;
   signIn(credentials: { email: string; password: string; totp?: string }): Promise<void>;
+  /** Stores the authenticator once its code proves it; the server answers with a new, full session. */
+  confirmMfa(enrolment: { secret: string; code: string }): Promise<void>;
   signOut(): Promise<void>;
+}
+
+function stateOf(session: SessionResponse): SessionState {
+  return session.mfaEnrolmentRequired
+    ? { status: "enrolling", user: session.user }
+    : { status: "signed-in", user: session.user, expiresAt: session.expiresAt };
 }
 
 const SessionContext = createContext<SessionContextValue | null>(null);
@@ -45,7 +56,7 @@ export function SessionProvider({ children }: { readonly children: ReactNode }) 
     api
       .get<SessionResponse>("/session")
       .then((session) => {
-        if (!cancelled) setState({ status: "signed-in", user: session.user, expiresAt: session.expiresAt });
+        if (!cancelled) setState(stateOf(session));
       })
       .catch(() => {
         if (!cancelled) setState({ status: "signed-out", expired: false });
@@ -59,7 +70,12 @@ export function SessionProvider({ children }: { readonly children: ReactNode }) 
 
   const signIn = useCallback(async (credentials: { email: string; password: string; totp?: string }) => {
     const session = await api.post<SessionResponse>("/session", credentials);
-    setState({ status: "signed-in", user: session.user, expiresAt: session.expiresAt });
+    setState(stateOf(session));
+  }, []);
+
+  const confirmMfa = useCallback(async (enrolment: { secret: string; code: string }) => {
+    const session = await api.post<SessionResponse>("/session/mfa/confirm", enrolment);
+    setState(stateOf(session));
   }, []);
 
   const signOut = useCallback(async () => {
@@ -72,7 +88,7 @@ export function SessionProvider({ children }: { readonly children: ReactNode }) 
     setState({ status: "signed-out", expired: false });
   }, []);
 
-  const value = useMemo(() => ({ state, signIn, signOut }), [state, signIn, signOut]);
+  const value = useMemo(() => ({ state, signIn, confirmMfa, signOut }), [state, signIn, confirmMfa, signOut]);
   return <SessionContext value={value}>{children}</SessionContext>;
 }
 

@@ -10,6 +10,7 @@ import type { Store } from "../../storage/store.ts";
 import { newSqliteDatabase } from "../../storage/testing/test-databases.ts";
 import type { ContractDatabase } from "../../storage/store.contract.ts";
 import { keyScopes, type ApiRole } from "../../services/access.ts";
+import { totpCode } from "../../services/authentication.ts";
 import { createApi, type ApiApp, type ApiLimits } from "../create-api.ts";
 
 export interface Reference {
@@ -38,6 +39,15 @@ export interface ApiFixture {
   readonly database: ContractDatabase;
   /** A second API process over the same database and clock, as behind a load balancer; closed with the fixture. */
   openAnotherInstance(): Promise<{ app: ApiApp; store: Store }>;
+  /**
+   * Signs a person in as the dashboard does and returns their full session's cookie: the first time, with their
+   * password and then enrolling an authenticator (MFA is required of every person); later, with the password and
+   * the authenticator's code (moving the clock to the next 30 s step when this one's code was used already).
+   */
+  signIn(
+    person: { email: string; password: string },
+    options?: { ip?: string; app?: ApiApp },
+  ): Promise<{ cookie: string; secret: string }>;
   /** Moves the fixture's clock. */
   advance(ms: number): void;
   now(): Date;
@@ -72,10 +82,55 @@ export async function openApiFixture(
     return { app, store };
   };
   const { app, store } = await openInstance();
+  // Each person's authenticator secret and the last time step whose code was sent, by email.
+  const authenticators = new Map<string, { secret: string; lastStep: number }>();
+  const signIn: ApiFixture["signIn"] = async (person, options = {}) => {
+    const target = options.app ?? app;
+    const remoteAddress = options.ip ?? "198.51.100.4";
+    const send = async (url: string, payload: unknown, cookie?: string) => {
+      const response = await target.inject({
+        method: "POST",
+        url,
+        headers: { ...testCsrfHeader, ...(cookie ? { cookie } : {}) },
+        payload: payload as Record<string, unknown>,
+        remoteAddress,
+      });
+      if (response.statusCode !== 200)
+        throw new Error(`POST ${url}: ${response.statusCode} ${response.body}`);
+      return { body: response.json() as { mfaEnrolmentRequired: boolean }, cookie: cookieOf(response) };
+    };
+    const email = person.email.trim().toLowerCase();
+    const known = authenticators.get(email);
+    if (known) {
+      const step = () => Math.floor(now / 30_000);
+      if (step() <= known.lastStep) now = (known.lastStep + 1) * 30_000;
+      known.lastStep = step();
+      const { cookie } = await send("/v1/session", { ...person, totp: totpCode(known.secret, clock()) });
+      return { cookie, secret: known.secret };
+    }
+    const enrolling = await send("/v1/session", person);
+    if (!enrolling.body.mfaEnrolmentRequired)
+      throw new Error(`${email} has an authenticator this fixture did not enrol`);
+    const start = await target.inject({
+      method: "POST",
+      url: "/v1/session/mfa",
+      headers: { ...testCsrfHeader, cookie: enrolling.cookie },
+      remoteAddress,
+    });
+    const { secret } = start.json() as { secret: string };
+    const confirmed = await send(
+      "/v1/session/mfa/confirm",
+      { secret, code: totpCode(secret, clock()) },
+      enrolling.cookie,
+    );
+    authenticators.set(email, { secret, lastStep: Math.floor(now / 30_000) });
+    return { cookie: confirmed.cookie, secret };
+  };
   return {
     app,
     store,
     database,
+    signIn,
     openAnotherInstance: openInstance,
     advance: (ms) => void (now += ms),
     now: clock,
@@ -114,3 +169,14 @@ export async function seedOrganisation(
 }
 
 export const bearer = (secret: string) => ({ authorization: `Bearer ${secret}` });
+
+/** The header the dashboard sends with every request (the API's CSRF defence, session-routes.ts). */
+export const testCsrfHeader = { "x-requested-with": "wildtrawl" } as const;
+
+/** "__Host-wildtrawl_session=TOKEN" from a response that set the session cookie. */
+export function cookieOf(response: { headers: Record<string, unknown> }): string {
+  const header = String(response.headers["set-cookie"]);
+  const match = /^__Host-wildtrawl_session=([A-Za-z0-9_-]{43});/.exec(header);
+  if (!match) throw new Error(`no session cookie in ${header}`);
+  return `__Host-wildtrawl_session=${match[1]}`;
+}

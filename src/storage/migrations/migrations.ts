@@ -9,6 +9,8 @@ import { statistics } from "./0006-statistics.ts";
 import { cases } from "./0007-cases.ts";
 import { refusedChanges } from "./0008-refused-changes.ts";
 import { loginFailures } from "./0009-login-failures.ts";
+import { sharing } from "./0010-sharing.ts";
+import { rateLimits } from "./0011-rate-limits.ts";
 
 /**
  * One schema change, written for both databases side by side so they cannot drift apart. Rules (docs/storage.md):
@@ -32,6 +34,8 @@ export const migrations: readonly Migration[] = [
   cases,
   refusedChanges,
   loginFailures,
+  sharing,
+  rateLimits,
 ];
 
 export function migrationChecksum(migration: Migration, dialect: "sqlite" | "postgres"): string {

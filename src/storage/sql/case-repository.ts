@@ -1,19 +1,29 @@
 import { NotFoundError, UsageError } from "../../core/errors.ts";
-import { tlpMarkings, type Case, type CaseListing, type NewCase, type TlpMarking } from "../records.ts";
+import {
+  handlingCodes,
+  tlpMarkings,
+  type Case,
+  type CaseListing,
+  type HandlingCode,
+  type NewCase,
+  type TlpMarking,
+} from "../records.ts";
 import { ConflictError } from "../storage-errors.ts";
 import type { CaseRepository } from "../store.ts";
-import { toDate, toNumber, toText, toTextOrNull } from "./rows.ts";
+import { toDate, toNumber, toNumberOrNull, toText, toTextOrNull } from "./rows.ts";
 import { auditIn, type SqlContext } from "./sql-context.ts";
 import { isRaceLost } from "./sql-errors.ts";
 import { placeholders, type SqlExecutor, type SqlRow } from "./sql-executor.ts";
 
-function caseFromRow(row: SqlRow): Case {
+export function caseFromRow(row: SqlRow): Case {
   return {
     id: toNumber(row.id),
     organisationId: toNumber(row.organisation_id),
     reference: toText(row.reference),
     title: toText(row.title),
     marking: toText(row.marking) as TlpMarking,
+    handling: toText(row.handling) as HandlingCode,
+    sharingGroupId: toNumberOrNull(row.sharing_group_id),
     createdBy: toText(row.created_by),
     createdAt: toDate(row.created_at),
   };
@@ -45,6 +55,8 @@ export function checkNewCase(newCase: NewCase): void {
     problems.push(`title: 1–${maxTitleLength} characters`);
   if (newCase.marking !== undefined && !tlpMarkings.includes(newCase.marking))
     problems.push(`marking "${newCase.marking}": one of ${tlpMarkings.join(", ")} (TLP 2.0)`);
+  if (newCase.handling !== undefined && !handlingCodes.includes(newCase.handling))
+    problems.push(`handling "${newCase.handling}": one of ${handlingCodes.join(", ")}`);
   if (problems.length > 0) throw new UsageError("case_invalid", `case: ${problems.join("; ")}`);
 }
 
@@ -64,13 +76,16 @@ export class SqlCaseRepository implements CaseRepository {
     try {
       return await this.#db.transaction(async (tx) => {
         const row = await tx.get(
-          `INSERT INTO cases (organisation_id, reference, title, marking, created_by, created_at)
-           VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (organisation_id, reference) DO NOTHING RETURNING *`,
+          `INSERT INTO cases (organisation_id, reference, title, marking, handling, sharing_group_id, created_by,
+             created_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (organisation_id, reference) DO NOTHING RETURNING *`,
           [
             newCase.organisationId,
             newCase.reference,
             newCase.title.trim(),
             newCase.marking ?? "AMBER",
+            newCase.handling ?? "H0",
+            newCase.sharingGroupId ?? null,
             actor,
             this.#context.clock(),
           ],
@@ -83,7 +98,13 @@ export class SqlCaseRepository implements CaseRepository {
           action: "case.created",
           subjectType: "case",
           subjectId: created.id,
-          details: { reference: created.reference, title: created.title, marking: created.marking },
+          details: {
+            reference: created.reference,
+            title: created.title,
+            marking: created.marking,
+            handling: created.handling,
+            sharingGroupId: created.sharingGroupId,
+          },
         });
         return created;
       });
@@ -113,6 +134,7 @@ export class SqlCaseRepository implements CaseRepository {
     listingIds: readonly number[],
     actor: string,
     note: string | null = null,
+    options: { listingOrganisationIds?: readonly number[]; organisationId?: number } = {},
   ): Promise<CaseListing[]> {
     if (note !== null && note.length > maxNoteLength)
       throw new UsageError("case_note_too_long", `note: at most ${maxNoteLength} characters`);
@@ -121,12 +143,14 @@ export class SqlCaseRepository implements CaseRepository {
       const caseRow = await tx.get("SELECT * FROM cases WHERE id = ?", [caseId]);
       if (caseRow === undefined) throw new NotFoundError("case_not_found", `no case ${caseId}`);
       const owner = caseFromRow(caseRow);
+      const organisations = options.listingOrganisationIds ?? [owner.organisationId];
       const found = new Set<number>();
       for (let start = 0; start < ids.length; start += 500) {
         const chunk = ids.slice(start, start + 500);
         const rows = await tx.all(
-          `SELECT id FROM listings WHERE organisation_id = ? AND id IN (${placeholders(chunk.length)})`,
-          [owner.organisationId, ...chunk],
+          `SELECT id FROM listings WHERE organisation_id IN (${placeholders(organisations.length)})
+             AND id IN (${placeholders(chunk.length)})`,
+          [...organisations, ...chunk],
         );
         for (const row of rows) found.add(toNumber(row.id));
       }
@@ -145,7 +169,7 @@ export class SqlCaseRepository implements CaseRepository {
       }
       if (added.length > 0)
         await auditIn(tx, this.#context, {
-          organisationId: owner.organisationId,
+          organisationId: options.organisationId ?? owner.organisationId,
           actor,
           action: "case.listings_added",
           subjectType: "case",

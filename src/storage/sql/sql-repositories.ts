@@ -6,9 +6,11 @@ import { SqlEvidenceRepository } from "./evidence-repository.ts";
 import { SqlJobQueue, type JobDialect } from "./job-queue.ts";
 import { SqlListingRepository, type ListingDialect } from "./listing-repository.ts";
 import { SqlLoginFailureRepository } from "./login-failure-repository.ts";
+import { SqlRateLimitRepository } from "./rate-limit-repository.ts";
 import { SqlRelistingRepository } from "./relisting-repository.ts";
 import { SqlReviewRepository } from "./review-repository.ts";
 import { SqlSessionRepository } from "./session-repository.ts";
+import { SqlSharingRepository } from "./sharing-repository.ts";
 import type { SqlContext } from "./sql-context.ts";
 import type { SqlExecutor } from "./sql-executor.ts";
 import { SqlPageRepository, SqlSourceRepository } from "./source-repositories.ts";
@@ -39,7 +41,9 @@ export function sqlRepositories(db: SqlExecutor, parts: SqlDialectParts): StoreR
     statistics: new SqlStatisticsRepository(db),
     sessions: new SqlSessionRepository(db, parts),
     loginFailures: new SqlLoginFailureRepository(db),
+    rateLimits: new SqlRateLimitRepository(db),
     relistings: new SqlRelistingRepository(db, parts),
     cases: new SqlCaseRepository(db, parts),
+    sharing: new SqlSharingRepository(db, parts),
   };
 }

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "preact/compat";
 import { ApiError } from "../api.ts";
-import { LanguagePicker } from "../components.tsx";
+import { SignInCard } from "../components.tsx";
 import { commonMessages } from "../i18n/common.messages.ts";
 import { useMessages } from "../i18n/language.tsx";
 import { useSession } from "../session.tsx";
@@ -11,6 +11,8 @@ export function SignInScreen({ expired }: { readonly expired: boolean }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
   const [totp, setTotp] = useState("");
+  // The code field appears once the server says the account has an authenticator (the password was right).
+  const [needsCode, setNeedsCode] = useState(false);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
 
@@ -21,57 +23,57 @@ export function SignInScreen({ expired }: { readonly expired: boolean }) {
     try {
       await signIn({ email, password, ...(totp ? { totp } : {}) });
     } catch (error) {
+      if (error instanceof ApiError && error.code === "mfa_required") setNeedsCode(true);
       setFailure(
         error instanceof ApiError && error.code === "mfa_required"
           ? t("totpRequired")
-          : error instanceof ApiError && (error.status === 401 || error.status === 400)
-            ? t("signInFailed")
-            : error instanceof Error
-              ? error.message
-              : String(error),
+          : error instanceof ApiError && error.code === "login_throttled"
+            ? t("signInThrottled")
+            : error instanceof ApiError && (error.status === 401 || error.status === 400)
+              ? t("signInFailed")
+              : error instanceof Error
+                ? error.message
+                : String(error),
       );
+      if (error instanceof ApiError && error.code === "mfa_invalid") setTotp("");
     } finally {
       setBusy(false);
     }
   };
 
   return (
-    <main className="sign-in">
-      <form className="card sign-in-card" onSubmit={(event) => void submit(event)}>
-        <div className="sign-in-brand">
-          <span className="brand">{t("appName")}</span>
-          <LanguagePicker />
-        </div>
-        <p className="tagline">{t("tagline")}</p>
-        <h1>{t("signInTitle")}</h1>
-        {expired && !failure ? <p className="notice">{t("sessionExpired")}</p> : null}
-        {failure ? (
-          <p className="notice notice-error" role="alert">
-            {failure}
-          </p>
-        ) : null}
-        <label>
-          {t("email")}
-          <input
-            type="email"
-            name="email"
-            autoComplete="username"
-            required
-            value={email}
-            onChange={(event) => setEmail(event.currentTarget.value)}
-          />
-        </label>
-        <label>
-          {t("password")}
-          <input
-            type="password"
-            name="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(event) => setPassword(event.currentTarget.value)}
-          />
-        </label>
+    <SignInCard onSubmit={submit}>
+      <p className="tagline">{t("tagline")}</p>
+      <h1>{t("signInTitle")}</h1>
+      {expired && !failure ? <p className="notice">{t("sessionExpired")}</p> : null}
+      {failure ? (
+        <p className="notice notice-error" role="alert">
+          {failure}
+        </p>
+      ) : null}
+      <label>
+        {t("email")}
+        <input
+          type="email"
+          name="email"
+          autoComplete="username"
+          required
+          value={email}
+          onChange={(event) => setEmail(event.currentTarget.value)}
+        />
+      </label>
+      <label>
+        {t("password")}
+        <input
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(event) => setPassword(event.currentTarget.value)}
+        />
+      </label>
+      {needsCode ? (
         <label>
           {t("totp")}
           <input
@@ -79,16 +81,17 @@ export function SignInScreen({ expired }: { readonly expired: boolean }) {
             name="totp"
             inputMode="numeric"
             autoComplete="one-time-code"
-            pattern="[0-9]{6,8}"
+            pattern="[0-9]{6}"
+            required
             value={totp}
-            onChange={(event) => setTotp(event.currentTarget.value.trim())}
+            onChange={(event) => setTotp(event.currentTarget.value.replace(/\s/g, ""))}
           />
           <small>{t("totpHint")}</small>
         </label>
-        <button type="submit" className="primary" disabled={busy}>
-          {busy ? t("signingIn") : t("signIn")}
-        </button>
-      </form>
-    </main>
+      ) : null}
+      <button type="submit" className="primary" disabled={busy}>
+        {busy ? t("signingIn") : t("signIn")}
+      </button>
+    </SignInCard>
   );
 }

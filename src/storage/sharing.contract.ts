@@ -1,0 +1,193 @@
+/**
+ * The Store's contract for sharing between organisations (docs/sharing.md): sharing groups, shares of cases, the
+ * candidates a share makes reach an organisation, and clearances. Called from store.contract.ts, so both databases
+ * keep it.
+ */
+import assert from "node:assert/strict";
+import { afterEach, beforeEach, describe, it } from "node:test";
+import { UsageError } from "../core/errors.ts";
+import { openStore } from "./open-store.ts";
+import type { Case, Organisation } from "./records.ts";
+import { ConflictError } from "./storage-errors.ts";
+import type { ContractDatabase } from "./store.contract.ts";
+import type { Store } from "./store.ts";
+
+const actor = "user:7";
+
+export function sharingContract(newDatabase: () => Promise<ContractDatabase>): void {
+  describe("sharing: groups, shares and clearances", () => {
+    let database: ContractDatabase;
+    let store: Store;
+    let a: Organisation;
+    let b: Organisation;
+    let c: Organisation;
+    let theCase: Case;
+    const now = new Date("2026-06-01T08:00:00.000Z");
+
+    beforeEach(async () => {
+      database = await newDatabase();
+      store = await openStore(database.url, { clock: () => now });
+      [a, b, c] = [
+        await store.organisations.create({ slug: "a", name: "A" }, actor),
+        await store.organisations.create({ slug: "b", name: "B" }, actor),
+        await store.organisations.create({ slug: "c", name: "C" }, actor),
+      ];
+      theCase = await store.cases.create(
+        { organisationId: a.id, reference: "OP-1", title: "t", marking: "AMBER", handling: "H2" },
+        actor,
+      );
+    });
+    afterEach(async () => {
+      await store.close();
+      await database.drop();
+    });
+
+    it("creates a group with its owner as a member, refuses its slug twice and a bad one", async () => {
+      const group = await store.sharing.createGroup(
+        { organisationId: b.id, slug: "wen", name: " WEN ", memberIds: [c.id, c.id] },
+        actor,
+      );
+      assert.deepEqual(
+        [group.slug, group.name, group.memberIds],
+        ["wen", "WEN", [b.id, c.id].sort((x, y) => x - y)],
+      );
+      assert.deepEqual(await store.sharing.getGroup("wen"), group);
+      assert.deepEqual(await store.sharing.groups([group.id, 999]), [group]);
+      assert.deepEqual(
+        (await store.sharing.groupsOf(c.id)).map((g) => g.id),
+        [group.id],
+      );
+      assert.deepEqual(await store.sharing.groupsOf(a.id), []);
+      await assert.rejects(
+        store.sharing.createGroup({ organisationId: a.id, slug: "wen", name: "x", memberIds: [] }, actor),
+        (e: unknown) => e instanceof ConflictError && e.code === "sharing_group_exists",
+      );
+      await assert.rejects(
+        store.sharing.createGroup({ organisationId: a.id, slug: "Bad Slug", name: "", memberIds: [] }, actor),
+        (e: unknown) => e instanceof UsageError && e.code === "sharing_group_invalid",
+      );
+      const audit = await store.audit.list({ subjectType: "sharing_group" });
+      assert.deepEqual(
+        audit.map((e) => [e.action, e.organisationId]),
+        [["sharing_group.created", b.id]],
+      );
+    });
+
+    it("records shares with their audit, and finds the cases they reach", async () => {
+      assert.equal(theCase.handling, "H2");
+      assert.equal(theCase.sharingGroupId, null);
+      const group = await store.sharing.createGroup(
+        { organisationId: b.id, slug: "bc", name: "B and C", memberIds: [c.id] },
+        actor,
+      );
+      assert.deepEqual(await store.sharing.casesReaching(b.id, [group.id]), []);
+      const toB = await store.sharing.share(
+        {
+          caseId: theCase.id,
+          organisationId: b.id,
+          sharingGroupId: group.id,
+          profile: "read",
+          marking: "AMBER",
+          handling: "H2",
+          onwardHops: 1,
+          parentShareId: null,
+          grantedByOrganisationId: a.id,
+        },
+        actor,
+      );
+      assert.deepEqual(
+        [toB.caseId, toB.organisationId, toB.sharingGroupId, toB.profile, toB.onwardHops, toB.createdBy],
+        [theCase.id, b.id, group.id, "read", 1, actor],
+      );
+      assert.deepEqual(toB.createdAt, now);
+      const onward = await store.sharing.share(
+        {
+          ...toB,
+          organisationId: null,
+          marking: "RED",
+          onwardHops: 0,
+          parentShareId: toB.id,
+          grantedByOrganisationId: b.id,
+        },
+        "user:8",
+      );
+      assert.deepEqual(await store.sharing.sharesOf([theCase.id]), [toB, onward]);
+      // Candidates only: the access decision (core/sharing) says who reads them.
+      assert.deepEqual(
+        (await store.sharing.casesReaching(b.id, [])).map((x) => x.id),
+        [theCase.id],
+      );
+      assert.deepEqual(
+        (await store.sharing.casesReaching(c.id, [group.id])).map((x) => x.id),
+        [theCase.id],
+      );
+      assert.deepEqual(
+        (await store.sharing.casesReaching(c.id, [group.id], "OP-2")).map((x) => x.id),
+        [],
+      );
+      assert.deepEqual(await store.sharing.casesReaching(a.id, []), [], "the owner's own are not candidates");
+      const audit = await store.audit.list({ subjectType: "case", subjectId: String(theCase.id) });
+      assert.deepEqual(
+        audit.filter((e) => e.action === "case.shared").map((e) => [e.organisationId, e.details.shareId]),
+        [
+          [a.id, toB.id],
+          [b.id, onward.id],
+          [a.id, onward.id],
+        ],
+      );
+      // A share names an organisation, a group or both; never neither.
+      await assert.rejects(
+        database.exec(
+          `INSERT INTO case_shares (case_id, profile, marking, handling, onward_hops, granted_by_organisation_id,
+             created_by, created_at) VALUES (${theCase.id}, 'read', 'AMBER', 'H0', 0, ${a.id}, 'x', ${
+               store.dialect === "sqlite" ? 0 : "now()"
+             })`,
+        ),
+      );
+    });
+
+    it("distributes a case to its sharing group", async () => {
+      const group = await store.sharing.createGroup(
+        { organisationId: a.id, slug: "ac", name: "A, C", memberIds: [c.id] },
+        actor,
+      );
+      const grouped = await store.cases.create(
+        { organisationId: a.id, reference: "OP-G", title: "t", sharingGroupId: group.id },
+        actor,
+      );
+      assert.equal(grouped.sharingGroupId, group.id);
+      assert.deepEqual(
+        (await store.sharing.casesReaching(c.id, [group.id])).map((x) => x.id),
+        [grouped.id],
+      );
+      assert.deepEqual(await store.sharing.casesReaching(b.id, []), []);
+    });
+
+    it("sets and replaces a clearance, audited with what it was", async () => {
+      const user = await store.users.create(
+        { organisationId: b.id, email: "o@b.example", displayName: "O", role: "analyst" },
+        actor,
+      );
+      assert.equal(await store.sharing.clearanceOf(user.id), null);
+      await store.sharing.setClearance({ userId: user.id, marking: "GREEN", handling: "H0" }, actor, b.id);
+      const replaced = await store.sharing.setClearance(
+        { userId: user.id, marking: "AMBER", handling: "H1" },
+        "user:9",
+        b.id,
+      );
+      assert.deepEqual(replaced, {
+        userId: user.id,
+        marking: "AMBER",
+        handling: "H1",
+        setBy: "user:9",
+        setAt: now,
+      });
+      assert.deepEqual(await store.sharing.clearanceOf(user.id), replaced);
+      const audit = await store.audit.list({ subjectType: "user", subjectId: String(user.id) });
+      assert.deepEqual(
+        audit.filter((e) => e.action === "user.clearance_set").map((e) => e.details.before),
+        [null, { marking: "GREEN", handling: "H0" }],
+      );
+    });
+  });
+}
