@@ -21,7 +21,8 @@ const multiplier = String.raw`(?:\s?(?:k(?!\s?(?:gold|karat|carat|solid|yellow|w
 const currencyBefore = String.raw`(?:US\$|AU\$|A\$|C\$|CA\$|NZ\$|S\$|SG\$|HK\$|NT\$|R\$|RM|Rp\.?|Rs\.?|₹|₱|PHP|USD|EUR|GBP|CHF|JPY|CNY|RMB|VND|IDR|MYR|THB|SGD|HKD|AUD|CAD|BRL|MXN|INR|RUB|KRW|ZAR|NGN|KES|AED|SAR|\$|€|£|¥|￥|₩|₫|₽|฿|₦)`;
 const currencyAfter = String.raw`(?:₫|đ|vnđ|vnd|dong|đồng|元|块|圓|円|yen|원|만원|บาท|฿|руб\.?|рублей|рубля|р\.|₽|грн|€|eur|euros?|usd|dollars?|pesos?|reais|real|ringgit|rupiah|baht|rupees?|dhs|aed|درهم|ريال|دولار|جنيه|sar|rmb|yuan|gbp|pounds?|chf|ksh|naira|tl|lira|zł|zl|kr|kč|lei)`;
 
-const pricePatterns = [
+// Exported for test/redos-sweep.test.ts, which checks regexes built at run time as it checks literals.
+export const pricePatterns = [
   new RegExp(String.raw`${currencyBefore}\s?(?:${number})${multiplier}`, "iuy"),
   new RegExp(String.raw`(?<![\p{L}\p{Nd}])(?:${number})${multiplier}\s?${currencyAfter}(?![\p{L}])`, "iuy"),
   // Vietnamese and Indonesian shorthand without a currency: "giá 500k", "harga 1,5jt", "2tr5".

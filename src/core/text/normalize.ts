@@ -19,7 +19,8 @@ const latinLetterFolds: Readonly<Record<string, string>> = {
   ı: "i",
   þ: "th",
 };
-const latinLetterPattern = new RegExp(`[${Object.keys(latinLetterFolds).join("")}]`, "gu");
+// Exported for test/redos-sweep.test.ts, which checks regexes built at run time as it checks literals.
+export const latinLetterPattern = new RegExp(`[${Object.keys(latinLetterFolds).join("")}]`, "gu");
 
 const combiningMark = /\p{M}/u;
 const latinLetter = /\p{Script=Latin}/u;

@@ -203,7 +203,8 @@ const voidElements = new Set([
 ]);
 /** Elements whose content htmlparser2 reads as raw text up to their end tag. */
 const rawTextElements = new Set(["script", "style", "title", "textarea", "xmp"]);
-const rawTextEnd = new Map([...rawTextElements].map((name) => [name, new RegExp(`</${name}`, "gi")]));
+// Exported for test/redos-sweep.test.ts, which checks regexes built at run time as it checks literals.
+export const rawTextEnd = new Map([...rawTextElements].map((name) => [name, new RegExp(`</${name}`, "gi")]));
 
 function isNameStart(code: number): boolean {
   return (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a);

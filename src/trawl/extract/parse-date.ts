@@ -119,7 +119,8 @@ const unitAlternatives =
   "years?|años?|anos?|ans?|années?|tahun|năm|ปี|年|год(?:а)?|лет|jahren?|anni";
 
 /** "3 days ago", "2 hari yang lalu", "3天前"; and "il y a 3 jours", "hace 2 días", "vor 3 Tagen". */
-const relativePatterns: readonly RegExp[] = [
+// Exported for test/redos-sweep.test.ts, which checks regexes built at run time as it checks literals.
+export const relativePatterns: readonly RegExp[] = [
   new RegExp(
     `(\\d{1,4})\\s*(${unitAlternatives})\\s*(?:ago|atrás|yang lalu|lalu|trước|ที่แล้ว|ก่อน|前|назад|fa)`,
     "iu",

@@ -151,7 +151,8 @@ function escapeRegExp(text: string): string {
 
 const byLength = [...currencyTokens].sort((a, b) => b[0].length - a[0].length);
 const letter = /\p{L}/u;
-const currencyPattern = new RegExp(
+// Exported for test/redos-sweep.test.ts, which checks regexes built at run time as it checks literals.
+export const currencyPattern = new RegExp(
   byLength
     .map(([token]) => {
       const before = letter.test(token.charAt(0)) ? "(?<!\\p{L})" : "";

@@ -100,6 +100,30 @@ describe("loadSource", () => {
     }
   });
 
+  it("refuses a pattern that can backtrack catastrophically, saying on what text (H3), and keeps linear ones", () => {
+    const withPatterns = (listing: string, sellerId: string) => ({
+      id: "x",
+      platform: { name: "X", country: "GB" },
+      languages: ["en"],
+      context: "listing",
+      allowedHosts: ["x.example"],
+      seeds: ["https://x.example/"],
+      links: { listings: { patterns: [listing] } },
+      extraction: { fields: { sellerId: { selectors: ["a.shop@href"], pattern: sellerId } } },
+    });
+    const { problems } = validateSource(withPatterns(String.raw`^/item/(\w+-?)*$`, String.raw`(\d+)\s*\s*$`));
+    assert.deepEqual(
+      problems.map((problem) => problem.path),
+      ["links.listings.patterns[0]", "extraction.fields.sellerId.pattern"],
+    );
+    assert.match(problems[0]!.message, /can backtrack catastrophically \(exponential\) on text such as '/);
+    assert.match(problems[1]!.message, /can backtrack catastrophically \(3rd degree polynomial\)/);
+
+    // Linear, and quadratic (every unanchored "(\d+)$" is) on the capped field: both let through.
+    const bounded = validateSource(withPatterns(String.raw`^/item/[\w-]+$`, String.raw`(\d+)\s*$`));
+    assert.deepEqual(bounded.problems, []);
+  });
+
   it("refuses a search template without {query}, hosts with ports or schemes, and a source with nowhere to start", () => {
     const { problems } = validateSource({
       id: "x",

@@ -1,4 +1,5 @@
 import * as cheerio from "cheerio";
+import { checkSync } from "recheck";
 import { listingFields } from "../extract/extracted-listing.ts";
 import {
   isAllowedHost,
@@ -310,7 +311,8 @@ class Checker {
     } catch (error) {
       return this.problem(path, `not a regular expression: ${(error as Error).message}`);
     }
-    return text;
+    const backtracking = catastrophicBacktracking(text);
+    return backtracking === null ? text : this.problem(path, backtracking);
   }
 
   duration(value: unknown, path: string): number | undefined {
@@ -576,4 +578,30 @@ function editDistance(a: string, b: string): number {
     previous = current;
   }
   return previous[b.length] as number;
+}
+
+/** How long recheck may take to prove one pattern safe: a source file has a handful, read by an operator's command. */
+const backtrackingCheckMs = 2_000;
+/**
+ * Quadratic backtracking is let through: patterns run over at most 5,000 characters (selector-rules.ts) or a URL,
+ * where n² is some milliseconds, and a plain unanchored `(\d+)$` is already quadratic. From n³ on it is minutes.
+ */
+const maxPolynomialDegree = 2;
+
+/**
+ * Why a source's pattern is refused for backtracking (RELIABILITY H3), or null. Patterns run over text the adverts'
+ * authors wrote, so one that backtracks exponentially, or polynomially beyond the square, would let an advert stall
+ * the trawler; one that recheck cannot decide in time is refused too.
+ */
+function catastrophicBacktracking(pattern: string): string | null {
+  const diagnostics = checkSync(pattern, "i", { timeout: backtrackingCheckMs });
+  if (diagnostics.status === "safe") return null;
+  if (diagnostics.status === "unknown")
+    return `could not be proved free of catastrophic backtracking (${diagnostics.error.kind}): simplify it`;
+  const { complexity, attack } = diagnostics;
+  if (complexity.type === "polynomial" && complexity.degree <= maxPolynomialDegree) return null;
+  return (
+    `can backtrack catastrophically (${complexity.summary}) on text such as ${attack.pattern}: ` +
+    "rewrite it so that no two parts can match the same characters"
+  );
 }
