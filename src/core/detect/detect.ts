@@ -6,7 +6,7 @@ import { prepareMatchText, type MatchText } from "../lexicon/match-text.ts";
 import type { ProductType, Strength, TermKind, VocabularyEntry } from "../lexicon/vocabulary.ts";
 import {
   featureNames,
-  forEachNgramBucket,
+  wordNgramBuckets,
   priorModel,
   type DetectionModel,
   type FeatureName,
@@ -163,11 +163,74 @@ const everydayGenera = new Set([
   "vanilla",
 ]);
 
-interface Candidate extends DetectionMatch {
-  readonly points: number;
-  readonly taxonIndices: readonly number[];
-  readonly originalStart: number;
-  readonly originalEnd: number;
+/**
+ * A match as detection weighs it, with what only detection needs (its points, taxa as indices, offsets in the
+ * composed text). Every candidate is this one class with every field (absent ones undefined): the many passes
+ * below read candidates of one shape, which V8 compiles to plain loads, where matches made by spreading
+ * optional fields come in a dozen shapes and make every read megamorphic (a look-up in a shared cache).
+ * `toMatch` reports one.
+ */
+class Candidate {
+  text: string;
+  term: string;
+  kind: MatchKind;
+  lang: string | undefined;
+  field: AdvertField;
+  start: number;
+  end: number;
+  taxa: readonly string[];
+  /** "*" (as the vocabulary writes it) for negatives that apply to every product. */
+  product: ProductType | undefined;
+  strength: Strength | undefined;
+  source: string | undefined;
+  distance: number | undefined;
+  evasive: boolean;
+  suppressedBy: string | undefined;
+  points: number;
+  taxonIndices: readonly number[];
+  originalStart: number;
+  originalEnd: number;
+
+  constructor(
+    text: string,
+    where: { readonly field: AdvertField; readonly start: number; readonly end: number },
+    originalStart: number,
+    originalEnd: number,
+    evasive: boolean,
+  ) {
+    this.text = text;
+    this.term = "";
+    this.kind = "common";
+    this.lang = undefined;
+    this.field = where.field;
+    this.start = where.start;
+    this.end = where.end;
+    this.taxa = [];
+    this.product = undefined;
+    this.strength = undefined;
+    this.source = undefined;
+    this.distance = undefined;
+    this.evasive = evasive;
+    this.suppressedBy = undefined;
+    this.points = 0;
+    this.taxonIndices = [];
+    this.originalStart = originalStart;
+    this.originalEnd = originalEnd;
+  }
+
+  /** The same candidate, overridden by `by`. */
+  suppressed(by: string): Candidate {
+    const copy = Object.assign(
+      new Candidate(this.text, this, this.originalStart, this.originalEnd, this.evasive),
+      this,
+    );
+    copy.suppressedBy = by;
+    return copy;
+  }
+
+  get isSignal(): boolean {
+    return this.kind === "price" || this.kind === "contact" || this.kind === "link";
+  }
 }
 
 /** What an advert contains, before any weight is applied: what training learns from and scoring weighs. */
@@ -186,22 +249,63 @@ export interface Analysis {
 }
 
 export function analyseAdvert(advert: Advert, lexicon: Lexicon): Analysis {
-  const fields = composeFields(advert);
-  const matchText = prepareMatchText(fields.text);
-  const candidates = [
-    ...lexicon
-      .scan(matchText, fields.text)
-      .flatMap((match) => toCandidates(match, matchText, fields, lexicon, advert.language)),
-    ...findPatternSignals(fields.text).map((signal) => signalCandidate(signal, fields)),
-  ];
-  const resolved = requireContextForAmbiguousNames(resolveOverlaps(candidates));
-  const active = resolved.filter((candidate) => !candidate.suppressedBy);
+  const { matchText, analysis } = analyse(advert, lexicon);
+  const { taxa, products, matches, evidence, reasons, review, gates } = analysis;
   const features: FeatureValues = {};
   const featureLabels: Partial<Record<FeatureName, string>> = {};
-  const set = (name: FeatureName, value: number, label: string) => {
+  for (const { feature, value, label } of evidence) {
+    features[feature] = value;
+    featureLabels[feature] = label;
+  }
+  return {
+    taxa,
+    products,
+    matches,
+    features,
+    featureLabels,
+    words: matchText.wordTexts(),
+    reasons,
+    review,
+    gates,
+  };
+}
+
+/** One feature present in an advert: its value and the words behind it. */
+interface Evidence {
+  readonly feature: FeatureName;
+  /** The feature's place in the model's order. */
+  readonly index: number;
+  readonly value: number;
+  readonly label: string;
+}
+
+/**
+ * The analysis, with the features present as a list (in the order found) rather than as objects keyed by name,
+ * and the prepared text whose words the n-gram part of the score reads.
+ */
+function analyse(
+  advert: Advert,
+  lexicon: Lexicon,
+): {
+  matchText: MatchText;
+  analysis: Omit<Analysis, "words" | "features" | "featureLabels"> & { evidence: Evidence[] };
+} {
+  const fields = composeFields(advert);
+  const matchText = prepareMatchText(fields.text);
+  const candidates: Candidate[] = [];
+  for (const match of lexicon.scan(matchText, fields.text))
+    toCandidates(match, matchText, fields, lexicon, advert.language, candidates);
+  for (const signal of findPatternSignals(fields.text)) candidates.push(signalCandidate(signal, fields));
+  const resolved = requireContextForAmbiguousNames(resolveOverlaps(candidates));
+  const active = resolved.filter((candidate) => !candidate.suppressedBy);
+  const evidence: Evidence[] = [];
+  // A label is worked out only for a feature that is present: most are absent from most adverts.
+  const set = (feature: FeatureName, value: number, label: () => string) => {
     if (value === 0) return;
-    features[name] = round(value, 3);
-    featureLabels[name] = label;
+    const found = { feature, index: featureIndex(feature), value: round(value, 3), label: label() };
+    const again = evidence.findIndex((other) => other.feature === feature);
+    if (again >= 0) evidence[again] = found;
+    else evidence.push(found);
   };
   const reasons: string[] = [];
   const review: string[] = [];
@@ -213,93 +317,105 @@ export function analyseAdvert(advert: Advert, lexicon: Lexicon): Analysis {
     const supporting = active.filter((candidate) =>
       candidate.taxa.some((id) => listedTaxa.some((taxon) => taxon.id === id)),
     );
-    const strongest = [...supporting].sort((a, b) => b.points - a.points)[0] as Candidate;
+    // The first of the heaviest, as a stable sort by points would give.
+    let strongest = supporting[0] as Candidate;
+    for (const candidate of supporting) if (candidate.points > strongest.points) strongest = candidate;
     const { feature, factor } = evidenceFeature(strongest);
     set(
       feature,
       factor,
-      `listed taxon ${bestListed.listedThrough ?? bestListed.name} via '${strongest.text}'`,
+      () => `listed taxon ${bestListed.listedThrough ?? bestListed.name} via '${strongest.text}'`,
     );
     if (bestListed.listedThrough?.includes("members listed"))
-      set("taxon.members-only", 1, `${bestListed.name} is listed through its members`);
+      set("taxon.members-only", 1, () => `${bestListed.name} is listed through its members`);
     set(
       "taxon.corroboration",
       Math.min(3, supporting.length - 1),
-      `more words for the same taxa ${quoteList(supporting.filter((candidate) => candidate !== strongest))}`,
+      () =>
+        `more words for the same taxa ${quoteList(supporting.filter((candidate) => candidate !== strongest))}`,
     );
   } else if (taxa.length > 0) {
     set(
       "taxon.unlisted-only",
       1,
-      `only taxa that are not CITES-listed (${taxa
-        .map((taxon) => taxon.name)
-        .slice(0, 3)
-        .join(", ")})`,
+      () =>
+        `only taxa that are not CITES-listed (${taxa
+          .map((taxon) => taxon.name)
+          .slice(0, 3)
+          .join(", ")})`,
     );
   }
   for (const taxon of listedTaxa.slice(0, 4)) {
-    const via = active
-      .filter((candidate) => candidate.taxa.includes(taxon.id))
-      .map(
-        (candidate) =>
-          `'${candidate.text}' (${[candidate.lang, kindLabel(candidate)].filter(Boolean).join(", ")})`,
-      );
+    const via: string[] = [];
+    for (const candidate of active) {
+      if (!candidate.taxa.includes(taxon.id)) continue;
+      const label = kindLabel(candidate);
+      via.push(`'${candidate.text}' (${candidate.lang ? `${candidate.lang}, ${label}` : label})`);
+    }
     reasons.push(
-      `Appendix ${taxon.appendices.join("/")}: ${taxon.listedThrough ?? taxon.name} via ${[...new Set(via)].join(", ")}`,
+      `Appendix ${taxon.appendices.join("/")}: ${taxon.listedThrough ?? taxon.name} via ${distinct(via).join(", ")}`,
     );
   }
   for (const taxon of taxa.filter((candidate) => !candidate.listed).slice(0, 2)) {
     reasons.push(`not CITES-listed: ${taxon.name} via ${taxon.terms.map((term) => `'${term}'`).join(", ")}`);
   }
 
-  const products = [
-    ...new Set(
-      active.flatMap((candidate) =>
-        ["product", "code", "substitute"].includes(candidate.kind) &&
-        candidate.product &&
-        candidate.product !== ("*" as ProductType)
-          ? [candidate.product]
-          : [],
-      ),
-    ),
-  ];
+  const products: ProductType[] = [];
+  for (const { kind, product } of active) {
+    const named = (kind === "product" || kind === "code" || kind === "substitute") && product;
+    if (named && product !== ("*" as ProductType) && !products.includes(product)) products.push(product);
+  }
   const plainProducts = active.filter(
     (candidate) => candidate.kind === "product" && candidate.taxonIndices.length === 0,
   );
-  set("product.plain", Math.min(2, plainProducts.length), `product words ${quoteList(plainProducts)}`);
+  set("product.plain", Math.min(2, plainProducts.length), () => `product words ${quoteList(plainProducts)}`);
   if (products.length > 0) reasons.push(`product: ${products.join(", ")}`);
 
-  const intentSignals = active.filter((candidate) =>
-    ["intent", "price", "contact", "link"].includes(candidate.kind),
-  );
+  // The signs of a sale, sorted once by kind and strength (each list in the advert's order).
+  const intentSignals: Candidate[] = [];
+  const saleWords = { strong: [] as Candidate[], medium: [] as Candidate[], weak: [] as Candidate[] };
+  const saleSignals = { price: [] as Candidate[], contact: [] as Candidate[], link: [] as Candidate[] };
+  const notPrices: Candidate[] = [];
+  for (const candidate of active) {
+    const { kind } = candidate;
+    if (kind === "intent") {
+      const strength = candidate.strength;
+      if (strength !== undefined) saleWords[strength].push(candidate);
+    } else if (kind === "price" || kind === "contact" || kind === "link") {
+      saleSignals[kind].push(candidate);
+    } else {
+      continue;
+    }
+    intentSignals.push(candidate);
+    if (kind !== "price") notPrices.push(candidate);
+  }
   for (const strength of ["strong", "medium", "weak"] as const) {
-    const words = intentSignals.filter(
-      (candidate) => candidate.kind === "intent" && candidate.strength === strength,
-    );
-    set(`intent.${strength}`, Math.min(2, words.length), `sale words ${quoteList(words)}`);
+    const words = saleWords[strength];
+    set(`intent.${strength}`, Math.min(2, words.length), () => `sale words ${quoteList(words)}`);
   }
   for (const kind of ["price", "contact", "link"] as const) {
-    const found = intentSignals.filter((candidate) => candidate.kind === kind);
-    set(`intent.${kind}`, found.length > 0 ? 1 : 0, `${kind} ${quoteList(found)}`);
+    const found = saleSignals[kind];
+    set(`intent.${kind}`, found.length > 0 ? 1 : 0, () => `${kind} ${quoteList(found)}`);
   }
   const listing = advert.context === "listing";
-  set("intent.listing", listing ? 1 : 0, "published as a marketplace listing");
+  set("intent.listing", listing ? 1 : 0, () => "published as a marketplace listing");
   if (listing) reasons.push("published as a marketplace listing: the page itself offers the item");
   if (intentSignals.length > 0) {
-    const prices = intentSignals.filter((candidate) => candidate.kind === "price");
-    const others = intentSignals.filter((candidate) => candidate.kind !== "price");
+    const prices = saleSignals.price;
+    const pricePart = prices.length > 0 ? `price ${quoteList(prices)}` : "";
+    const otherPart = notPrices.length > 0 ? quoteList(notPrices) : "";
     reasons.push(
-      `sale intent: ${[prices.length ? `price ${quoteList(prices)}` : "", others.length ? quoteList(others) : ""].filter(Boolean).join("; ")}`,
+      `sale intent: ${pricePart && otherPart ? `${pricePart}; ${otherPart}` : pricePart || otherPart}`,
     );
   }
 
   const wanted = active.filter((candidate) => candidate.kind === "wanted");
-  set("wanted", wanted.length > 0 ? 1 : 0, `buyer, not seller ${quoteList(wanted)}`);
+  set("wanted", wanted.length > 0 ? 1 : 0, () => `buyer, not seller ${quoteList(wanted)}`);
   if (wanted.length > 0) reasons.push(`buyer, not seller: ${quoteList(wanted)}`);
   const news = active.filter((candidate) => candidate.kind === "news");
   for (const strength of ["strong", "medium", "weak"] as const) {
     const words = news.filter((candidate) => candidate.strength === strength);
-    set(`news.${strength}`, Math.min(2, words.length), `reads as news or advocacy ${quoteList(words)}`);
+    set(`news.${strength}`, Math.min(2, words.length), () => `reads as news or advocacy ${quoteList(words)}`);
   }
   if (news.length > 0) reasons.push(`reads as news or advocacy: ${quoteList(news)}`);
   const negatives = active.filter(
@@ -314,7 +430,7 @@ export function analyseAdvert(advert: Advert, lexicon: Lexicon): Analysis {
     negatives.some((candidate) => candidate.strength === strength),
   );
   if (strongestNegative) {
-    set(`negative.${strongestNegative}`, 1, `not the real thing ${quoteList(negatives)}`);
+    set(`negative.${strongestNegative}`, 1, () => `not the real thing ${quoteList(negatives)}`);
     reasons.push(`against: ${quoteList(negatives)} (imitation, depiction or other meaning)`);
   }
   for (const suppressed of resolved.filter((candidate) => candidate.suppressedBy)) {
@@ -325,14 +441,18 @@ export function analyseAdvert(advert: Advert, lexicon: Lexicon): Analysis {
     );
   }
   const substitutes = active.filter((candidate) => candidate.kind === "substitute");
-  set("substitute", substitutes.length > 0 ? 1 : 0, `claimed legal substitute ${quoteList(substitutes)}`);
+  set(
+    "substitute",
+    substitutes.length > 0 ? 1 : 0,
+    () => `claimed legal substitute ${quoteList(substitutes)}`,
+  );
   if (substitutes.length > 0)
     review.push(`claimed legal substitute ${quoteList(substitutes)}: check the material and its documents`);
   const claims = active.filter((candidate) => candidate.kind === "claim");
-  set("claim", claims.length > 0 ? 1 : 0, `claims of legality ${quoteList(claims)}`);
+  set("claim", claims.length > 0 ? 1 : 0, () => `claims of legality ${quoteList(claims)}`);
   if (claims.length > 0) review.push(`claims of legality to check: ${quoteList(claims)}`);
   const evasive = active.filter((candidate) => candidate.evasive && candidate.taxonIndices.length > 0);
-  set("evasive", evasive.length > 0 ? 1 : 0, `evasive spelling ${quoteList(evasive)}`);
+  set("evasive", evasive.length > 0 ? 1 : 0, () => `evasive spelling ${quoteList(evasive)}`);
   if (evasive.length > 0) reasons.push(`evasive spelling: ${quoteList(evasive)}`);
   for (const taxon of listedTaxa) {
     if (taxon.appendices.length > 1)
@@ -341,15 +461,13 @@ export function analyseAdvert(advert: Advert, lexicon: Lexicon): Analysis {
       );
   }
 
-  return {
+  const analysis = {
     taxa,
     products,
     matches: resolved
-      .map(stripInternals)
+      .map(toMatch)
       .sort((a, b) => fieldOrder(a.field) - fieldOrder(b.field) || a.start - b.start),
-    features,
-    featureLabels,
-    words: matchText.wordTexts(),
+    evidence,
     reasons,
     review,
     gates: {
@@ -358,6 +476,7 @@ export function analyseAdvert(advert: Advert, lexicon: Lexicon): Analysis {
       buyer: wanted.length > 0,
     },
   };
+  return { matchText, analysis };
 }
 
 /**
@@ -366,21 +485,17 @@ export function analyseAdvert(advert: Advert, lexicon: Lexicon): Analysis {
  */
 export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions = {}): Detection {
   const model = options.model ?? priorModel;
-  const analysis = analyseAdvert(advert, lexicon);
+  const { matchText, analysis } = analyse(advert, lexicon);
   const scoreParts: ScorePart[] = [
     { label: "base rate (most adverts offer no CITES taxon)", points: round(model.bias) },
   ];
-  // Only the few features present, in the model's order: looking up every name costs more than the scoring.
-  const present = (Object.keys(analysis.features) as FeatureName[]).sort(
-    (a, b) => featureIndex(a) - featureIndex(b),
-  );
-  for (const name of present) {
-    const value = analysis.features[name] as number;
-    const pointsForFeature = round(model.weights[name] * value);
-    if (pointsForFeature !== 0)
-      scoreParts.push({ label: analysis.featureLabels[name] ?? name, points: pointsForFeature });
+  // Only the few features present, in the model's order.
+  const present = analysis.evidence.sort((a, b) => a.index - b.index);
+  for (const { feature, value, label } of present) {
+    const pointsForFeature = round(model.weights[feature] * value);
+    if (pointsForFeature !== 0) scoreParts.push({ label, points: pointsForFeature });
   }
-  const wording = ngramContribution(analysis.words, model);
+  const wording = ngramContribution(matchText, model);
   if (wording.points !== 0) scoreParts.push(wording);
   const total = scoreParts.reduce((sum, part) => sum + part.points, 0);
   const score = round(1 / (1 + Math.exp(-total)), 4);
@@ -396,41 +511,63 @@ export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions 
     products: analysis.products,
     matches: analysis.matches,
     scoreParts,
-    reasons: [verdictSentence(verdict, score), ...new Set(analysis.reasons)],
+    reasons: [verdictSentence(verdict, score), ...distinct(analysis.reasons)],
     review: analysis.review,
   };
 }
 
 let seenStamps = new Uint32Array(0);
 let seenStamp = 0;
+let wordBuckets = new Int32Array(64);
 
-/** The n-gram part of the score, labelled with the n-grams that weigh most, so that it too is explained. */
-function ngramContribution(words: readonly string[], model: DetectionModel): ScorePart {
+/**
+ * The n-gram part of the score, labelled with the n-grams that weigh most, so that it too is explained. Reads
+ * the words straight from the prepared text: only the three n-grams shown ever become strings.
+ */
+function ngramContribution(matchText: MatchText, model: DetectionModel): ScorePart {
   const { size, buckets, weights } = model.ngrams;
+  const { codes, wordData } = matchText;
   let total = 0;
-  // The three n-grams that weigh most, kept as (word, start) so that only they become strings.
-  const strongest: Array<{ word: string; start: number; weight: number }> = [];
+  // The three n-grams that weigh most, heaviest first (the earlier first among equals), as where they are.
+  const strongest: Array<{ word: number; start: number; weight: number }> = [];
   // Each bucket counts once per advert: a bucket is seen when it holds this call's stamp.
   if (seenStamps.length < buckets) seenStamps = new Uint32Array(buckets);
   const stamp = (seenStamp = seenStamp === 0xffffffff ? 1 : seenStamp + 1);
   if (stamp === 1) seenStamps.fill(0);
-  forEachNgramBucket(words, size, buckets, (bucket, word, start) => {
-    if (seenStamps[bucket] === stamp) return;
-    seenStamps[bucket] = stamp;
-    const weight = weights[bucket] ?? 0;
-    if (weight === 0) return;
-    total += weight;
-    if (strongest.length < 3 || Math.abs(weight) > Math.abs(strongest[2]?.weight ?? 0)) {
-      strongest.push({ word, start, weight });
-      strongest.sort((a, b) => Math.abs(b.weight) - Math.abs(a.weight));
-      strongest.length = Math.min(strongest.length, 3);
+  const seen = seenStamps;
+  for (let word = 0; word < wordData.length; word += 3) {
+    const from = wordData[word] as number;
+    const to = wordData[word + 1] as number;
+    if (wordBuckets.length < to - from + 2) wordBuckets = new Int32Array(2 * (to - from + 2));
+    const found = wordBuckets;
+    const count = wordNgramBuckets(codes, from, to, size, buckets, found);
+    for (let start = 0; start < count; start++) {
+      const bucket = found[start] as number;
+      if (seen[bucket] === stamp) continue;
+      seen[bucket] = stamp;
+      const weight = weights[bucket] ?? 0;
+      if (weight === 0) continue;
+      total += weight;
+      const strength = Math.abs(weight);
+      if (strongest.length === 3 && strength <= Math.abs((strongest[2] as { weight: number }).weight))
+        continue;
+      let at = 0;
+      while (at < strongest.length && Math.abs((strongest[at] as { weight: number }).weight) >= strength)
+        at++;
+      strongest.splice(at, 0, { word, start, weight });
+      if (strongest.length > 3) strongest.length = 3;
     }
-  });
+  }
   if (total === 0) return { label: "wording", points: 0 };
-  const shown = strongest.map(
-    ({ word, start, weight }) =>
-      `'${` ${word} `.slice(start, start + size).trim()}' ${weight >= 0 ? "+" : ""}${round(weight)}`,
-  );
+  const shown = strongest.map(({ word, start, weight }) => {
+    // The n-gram as it reads in the word padded with spaces, without them.
+    const from = wordData[word] as number;
+    const padded = (wordData[word + 1] as number) - from + 2;
+    let gram = "";
+    for (let at = start; at < Math.min(start + size, padded); at++)
+      gram += at === 0 || at === padded - 1 ? " " : String.fromCharCode(codes[from + at - 1] as number);
+    return `'${gram.trim()}' ${weight >= 0 ? "+" : ""}${round(weight)}`;
+  });
   return { label: `wording like the training adverts (${shown.join(", ")})`, points: round(total) };
 }
 
@@ -504,140 +641,153 @@ function toCandidates(
   fields: ComposedFields,
   lexicon: Lexicon,
   language: string | undefined,
-): Candidate[] {
+  into: Candidate[],
+): void {
   const originalStart = match.inOriginal ? match.start : (matchText.originalStart[match.start] ?? 0);
   const originalEnd = match.inOriginal ? match.end : (matchText.originalEnd[match.end - 1] ?? originalStart);
   const written = fields.text.slice(originalStart, originalEnd);
   const evasive = !match.inOriginal && matchText.hasDeobfuscatedWordIn(match.start, match.end);
   const where = locate(fields, originalStart, originalEnd);
-  const base = { text: written, ...where, originalStart, originalEnd, ...(evasive ? { evasive: true } : {}) };
+  const candidate = () => new Candidate(written, where, originalStart, originalEnd, evasive);
   const species = lexicon.species;
   const hit = match.hit;
+  // Accents the advert wrote must be the name's or the term's; worked out once for all that share this key.
+  const writtenUnfolded = latinDiacritic.test(written) ? unfoldAccents(written) : undefined;
 
   if (hit.type === "name") {
-    // Accents the advert wrote must be the name's; computed once for all the names sharing this key.
-    const writtenUnfolded = latinDiacritic.test(written) ? unfoldAccents(written) : undefined;
-    const names: TaxonName[] = [];
-    const traits = nameTraitsOf(species);
+    const facts = referenceFactsOf(species);
+    // The first of the heaviest names that pass, as a stable sort by weight would give, and the taxa of the
+    // names of its kind (at most six). Most names are judged from their facts alone; the few with accents or
+    // katakana are read themselves.
+    let best = -1;
+    let bestWeight = 0;
+    const passing: number[] = [];
     for (const nameIndex of hit.names) {
-      const name = species.names[nameIndex] as TaxonName;
-      const nameTraits = traitsOfName(traits, nameIndex, name);
+      const traits = facts.traitsOf(nameIndex);
       // One short Latin word ("ship", "kea", "lory") is an everyday word far more often than an animal's name.
-      if (name.kind === "common" && nameTraits & NameTrait.shortLatinWord) continue;
-      const accentsFit =
-        writtenUnfolded === undefined
-          ? !(nameTraits & NameTrait.latinDiacritic) || accentsDroppedPlausibly(written, name, language)
-          : writtenUnfolded === unfoldAccents(name.text);
-      if (!accentsFit) continue;
-      if (
-        nameTraits & NameTrait.katakana &&
-        !fitsScriptBoundary(fields.text, originalStart, originalEnd, name.text)
-      )
-        continue;
-      names.push(name);
+      if (traits & NameTrait.common && traits & NameTrait.shortLatinWord) continue;
+      if (writtenUnfolded !== undefined || traits & (NameTrait.latinDiacritic | NameTrait.katakana)) {
+        const name = species.names[nameIndex] as TaxonName;
+        const accentsFit =
+          writtenUnfolded === undefined
+            ? !(traits & NameTrait.latinDiacritic) || accentsDroppedPlausibly(written, name, language)
+            : writtenUnfolded === unfoldAccents(name.text);
+        if (!accentsFit) continue;
+        if (
+          traits & NameTrait.katakana &&
+          !fitsScriptBoundary(fields.text, originalStart, originalEnd, name.text)
+        )
+          continue;
+      }
+      passing.push(nameIndex);
+      const weight = nameWeight(species, nameIndex, traits, match, language);
+      if (best < 0 || weight > bestWeight) {
+        best = nameIndex;
+        bestWeight = weight;
+      }
     }
-    if (names.length === 0) return [];
-    // The first of the heaviest names, as a stable sort by weight would give.
-    let best = names[0] as TaxonName;
-    let bestWeight = nameWeight(best, match, language);
-    for (let index = 1; index < names.length; index++) {
-      const weight = nameWeight(names[index] as TaxonName, match, language);
-      if (weight > bestWeight) [best, bestWeight] = [names[index] as TaxonName, weight];
+    if (best < 0) return;
+    const bestKind = facts.traitsOf(best) & NameTrait.kind;
+    const taxonIndices: number[] = [];
+    for (const nameIndex of passing) {
+      const taxon = facts.taxon[nameIndex] as number;
+      if ((facts.traitsOf(nameIndex) & NameTrait.kind) === bestKind && !taxonIndices.includes(taxon))
+        taxonIndices.push(taxon);
     }
-    const taxonIndices = [
-      ...new Set(names.filter((name) => name.kind === best.kind).map((name) => name.taxon)),
-    ].slice(0, 6);
-    return [
-      {
-        ...base,
-        term: best.text,
-        kind: best.kind,
-        lang: best.lang,
-        taxa: taxonIndices.map((taxon) => species.taxon(taxon).id),
-        taxonIndices,
-        points: bestWeight,
-        ...(best.source !== undefined ? { source: species.source(best.source).id } : {}),
-      },
-    ];
+    taxonIndices.length = Math.min(taxonIndices.length, 6);
+    const name = species.names[best] as TaxonName;
+    const found = candidate();
+    found.term = name.text;
+    found.kind = name.kind;
+    found.lang = name.lang;
+    found.taxa = taxonIndices.map((taxon) => facts.taxonId(taxon));
+    found.taxonIndices = taxonIndices;
+    found.points = bestWeight;
+    if (name.source !== undefined) found.source = species.source(name.source).id;
+    into.push(found);
+    return;
   }
   if (hit.type === "abbreviation") {
     const taxonIndices = hit.taxa.slice(0, 6);
-    return [
-      {
-        ...base,
-        term: taxonIndices.map((taxon) => species.taxon(taxon).name).join(" | "),
-        kind: "abbreviation",
-        lang: "la",
-        taxa: taxonIndices.map((taxon) => species.taxon(taxon).id),
-        taxonIndices,
-        points: priorPoints.abbreviation,
-      },
-    ];
+    const found = candidate();
+    found.term = taxonIndices.map((taxon) => species.taxon(taxon).name).join(" | ");
+    found.kind = "abbreviation";
+    found.lang = "la";
+    found.taxa = taxonIndices.map((taxon) => species.taxon(taxon).id);
+    found.taxonIndices = taxonIndices;
+    found.points = priorPoints.abbreviation;
+    into.push(found);
+    return;
   }
   if (hit.type === "fuzzy-name") {
     const taxon = species.taxon(hit.taxon);
-    return [
-      {
-        ...base,
-        term: taxon.name,
-        kind: "scientific",
-        lang: "la",
-        taxa: [taxon.id],
-        taxonIndices: [hit.taxon],
-        distance: hit.distance,
-        points: priorPoints.name.scientificBinomial * priorPoints.fuzzyFactor,
-      },
-    ];
+    const found = candidate();
+    found.term = taxon.name;
+    found.kind = "scientific";
+    found.lang = "la";
+    found.taxa = [taxon.id];
+    found.taxonIndices = [hit.taxon];
+    found.distance = hit.distance;
+    found.points = priorPoints.name.scientificBinomial * priorPoints.fuzzyFactor;
+    into.push(found);
+    return;
   }
   const entries = hit.entries;
   const distance = hit.type === "fuzzy-vocabulary" ? hit.distance : undefined;
-  // One advert word can be an entry in several languages; the advert's language, then English, wins.
-  const byKind = new Map<TermKind, number>();
+  // One advert word can be an entry in several languages; the advert's language, then English, wins. The
+  // entries chosen, one per kind, in the order their kinds first came.
+  const chosen: number[] = [];
   for (const entryIndex of entries) {
     const entry = lexicon.vocabulary[entryIndex] as VocabularyEntry;
-    if (distance === undefined && !sameAccents(written, entry.term)) continue;
-    const previous = byKind.get(entry.kind);
     if (
-      previous === undefined ||
+      distance === undefined &&
+      writtenUnfolded !== undefined &&
+      writtenUnfolded !== unfoldAccents(entry.term)
+    )
+      continue;
+    let sameKind = chosen.length - 1;
+    while (sameKind >= 0 && lexicon.vocabulary[chosen[sameKind] as number]?.kind !== entry.kind) sameKind--;
+    if (sameKind < 0) {
+      chosen.push(entryIndex);
+    } else if (
       entryPreference(entry, language) >
-        entryPreference(lexicon.vocabulary[previous] as VocabularyEntry, language)
+      entryPreference(lexicon.vocabulary[chosen[sameKind] as number] as VocabularyEntry, language)
     ) {
-      byKind.set(entry.kind, entryIndex);
+      chosen[sameKind] = entryIndex;
     }
   }
-  return [...byKind.values()].map((entryIndex) => {
+  const facts = referenceFactsOf(species);
+  for (const entryIndex of chosen) {
     const entry = lexicon.vocabulary[entryIndex] as VocabularyEntry;
     const taxonIndices = lexicon.vocabularyTaxa[entryIndex] ?? [];
-    const product = entry.product && entry.product !== "*" ? entry.product : undefined;
-    return {
-      ...base,
-      term: entry.term,
-      kind: entry.kind,
-      lang: entry.lang,
-      taxa: taxonIndices.map((taxon) => species.taxon(taxon).id),
-      taxonIndices,
-      ...(product ? { product } : entry.product === "*" ? { product: "*" as ProductType } : {}),
-      strength: entry.strength,
-      source: entry.source,
-      ...(distance !== undefined ? { distance } : {}),
-      points:
-        termPoints(entry, taxonIndices.length > 0) * (distance !== undefined ? priorPoints.fuzzyFactor : 1),
-    };
-  });
+    const found = candidate();
+    found.term = entry.term;
+    found.kind = entry.kind;
+    found.lang = entry.lang;
+    found.taxa = taxonIndices.length === 0 ? [] : taxonIndices.map((taxon) => facts.taxonId(taxon));
+    found.taxonIndices = taxonIndices;
+    found.product = (entry.product || undefined) as ProductType | undefined;
+    found.strength = entry.strength;
+    found.source = entry.source;
+    found.distance = distance;
+    found.points =
+      termPoints(entry, taxonIndices.length > 0) * (distance !== undefined ? priorPoints.fuzzyFactor : 1);
+    into.push(found);
+  }
 }
 
 function signalCandidate(signal: PatternSignal, fields: ComposedFields): Candidate {
-  return {
-    text: signal.text,
-    term: signal.kind,
-    kind: signal.kind,
-    ...locate(fields, signal.start, signal.end),
-    taxa: [],
-    taxonIndices: [],
-    originalStart: signal.start,
-    originalEnd: signal.end,
-    points: priorPoints[signal.kind],
-  };
+  const found = new Candidate(
+    signal.text,
+    locate(fields, signal.start, signal.end),
+    signal.start,
+    signal.end,
+    false,
+  );
+  found.term = signal.kind;
+  found.kind = signal.kind;
+  found.points = priorPoints[signal.kind];
+  return found;
 }
 
 function termPoints(entry: VocabularyEntry, impliesTaxa: boolean): number {
@@ -662,27 +812,29 @@ function termPoints(entry: VocabularyEntry, impliesTaxa: boolean): number {
   }
 }
 
-function nameWeight(name: TaxonName, match: LexiconMatch, language: string | undefined): number {
-  const key = name.key;
-  const words = key.split(" ").length;
+function nameWeight(
+  species: SpeciesIndex,
+  nameIndex: number,
+  traits: number,
+  match: LexiconMatch,
+  language: string | undefined,
+): number {
+  const common = (traits & NameTrait.common) !== 0;
+  const severalWords = (traits & NameTrait.severalWords) !== 0;
   let weight: number;
-  if (name.kind !== "common") {
-    if (words >= 2) weight = priorPoints.name.scientificBinomial;
+  if (!common) {
+    if (severalWords) weight = priorPoints.name.scientificBinomial;
     else
-      weight = everydayGenera.has(key) ? priorPoints.name.everydayGenus : priorPoints.name.scientificHigher;
-  } else if (words >= 2 || match.words >= 2) {
+      weight =
+        traits & NameTrait.everydayGenus ? priorPoints.name.everydayGenus : priorPoints.name.scientificHigher;
+  } else if (severalWords || match.words >= 2) {
     weight = priorPoints.name.commonPhrase;
   } else {
-    const unspaced =
-      /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u.test(key);
-    const long = unspaced ? key.length >= 2 : key.length >= 5;
-    weight = long ? priorPoints.name.commonWord : priorPoints.name.shortWord;
+    weight = traits & NameTrait.longWord ? priorPoints.name.commonWord : priorPoints.name.shortWord;
   }
-  const otherLanguage =
-    language !== undefined &&
-    name.kind === "common" &&
-    !sameLanguage(name.lang, language) &&
-    !sameLanguage(name.lang, "en");
+  if (language === undefined || !common) return weight;
+  const lang = (species.names[nameIndex] as TaxonName).lang;
+  const otherLanguage = !sameLanguage(lang, language) && !sameLanguage(lang, "en");
   return otherLanguage ? weight * priorPoints.otherLanguageFactor : weight;
 }
 
@@ -702,13 +854,8 @@ const latinDiacritic = /[\u00C0-\u024F\u1E00-\u1EFF]/u;
 
 /**
  * Keys fold accents so that "vay te te" finds "vảy tê tê"; but where the advert did write accents they must be
- * the name's: Vietnamese "hồ" (lake) is not "hổ" (tiger).
+ * the name's or the term's: Vietnamese "hồ" (lake) is not "hổ" (tiger). This is the form they are compared in.
  */
-function sameAccents(written: string, name: string): boolean {
-  if (!latinDiacritic.test(written)) return true;
-  return unfoldAccents(written) === unfoldAccents(name);
-}
-
 function unfoldAccents(text: string): string {
   return normalizeText(text)
     .replace(/[\p{P}\p{S}\p{Z}\s]+/gu, " ")
@@ -728,29 +875,81 @@ function accentsDroppedPlausibly(written: string, name: TaxonName, language: str
 
 const katakana = /\p{Script=Katakana}/u;
 
-/** What the name filters ask of a name's spelling, worked out once per name rather than once per match. */
-const NameTrait = { known: 1, latinDiacritic: 2, shortLatinWord: 4, katakana: 8 } as const;
-const nameTraits = new WeakMap<SpeciesIndex, Uint8Array>();
+/** What detection asks of a name, as bits. */
+const NameTrait = {
+  known: 1,
+  latinDiacritic: 2,
+  shortLatinWord: 4,
+  katakana: 8,
+  /** The key has a space. */
+  severalWords: 16,
+  /** A single word long enough to weigh as a name: two characters of Han, kana, Hangul or Thai, else five. */
+  longWord: 32,
+  /** A genus that is an everyday word (`everydayGenera`). */
+  everydayGenus: 64,
+  /** The kind of name: neither bit for a scientific name. */
+  synonym: 128,
+  common: 256,
+  kind: 128 | 256,
+} as const;
+const cjkOrThai = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
 
-function nameTraitsOf(species: SpeciesIndex): Uint8Array {
-  let traits = nameTraits.get(species);
-  if (traits === undefined) {
-    traits = new Uint8Array(species.names.length);
-    nameTraits.set(species, traits);
+/**
+ * What detection asks of every name (worked out on its first match) and the id of every taxon, in dense arrays:
+ * the loop over a key's names reads these rather than each name or taxon object and its strings, scattered over
+ * the heap.
+ */
+class ReferenceFacts {
+  readonly #species: SpeciesIndex;
+  readonly #traits: Uint16Array;
+  /** The taxon of each name (valid once its traits are known). */
+  readonly taxon: Int32Array;
+  /** The id of each taxon (by taxon index), so that reporting taxa reads no taxon record. */
+  readonly #taxonIds: readonly string[];
+
+  constructor(species: SpeciesIndex) {
+    this.#species = species;
+    this.#traits = new Uint16Array(species.names.length);
+    this.taxon = new Int32Array(species.names.length);
+    this.#taxonIds = species.data.taxa.map((taxon) => taxon.id);
   }
-  return traits;
+
+  taxonId(taxonIndex: number): string {
+    const id = this.#taxonIds[taxonIndex];
+    if (id === undefined) throw new RangeError(`no taxon at index ${taxonIndex}`);
+    return id;
+  }
+
+  traitsOf(nameIndex: number): number {
+    const known = this.#traits[nameIndex] as number;
+    if (known & NameTrait.known) return known;
+    const name = this.#species.names[nameIndex] as TaxonName;
+    const key = name.key;
+    const unspaced = cjkOrThai.test(key);
+    const worked =
+      NameTrait.known |
+      (latinDiacritic.test(name.text) ? NameTrait.latinDiacritic : 0) |
+      (isShortLatinWord(key) ? NameTrait.shortLatinWord : 0) |
+      (katakana.test(name.text) ? NameTrait.katakana : 0) |
+      (key.includes(" ") ? NameTrait.severalWords : 0) |
+      ((unspaced ? key.length >= 2 : key.length >= 5) ? NameTrait.longWord : 0) |
+      (everydayGenera.has(key) ? NameTrait.everydayGenus : 0) |
+      (name.kind === "synonym" ? NameTrait.synonym : name.kind === "common" ? NameTrait.common : 0);
+    this.#traits[nameIndex] = worked;
+    this.taxon[nameIndex] = name.taxon;
+    return worked;
+  }
 }
 
-function traitsOfName(traits: Uint8Array, nameIndex: number, name: TaxonName): number {
-  const known = traits[nameIndex] as number;
-  if (known & NameTrait.known) return known;
-  const worked =
-    NameTrait.known |
-    (latinDiacritic.test(name.text) ? NameTrait.latinDiacritic : 0) |
-    (isShortLatinWord(name.key) ? NameTrait.shortLatinWord : 0) |
-    (katakana.test(name.text) ? NameTrait.katakana : 0);
-  traits[nameIndex] = worked;
-  return worked;
+const referenceFacts = new WeakMap<SpeciesIndex, ReferenceFacts>();
+
+function referenceFactsOf(species: SpeciesIndex): ReferenceFacts {
+  let facts = referenceFacts.get(species);
+  if (facts === undefined) {
+    facts = new ReferenceFacts(species);
+    referenceFacts.set(species, facts);
+  }
+  return facts;
 }
 
 // A katakana name inside a longer katakana word is another word: カバ (hippo) in カバン (bag).
@@ -758,6 +957,18 @@ function fitsScriptBoundary(text: string, start: number, end: number, name: stri
   if (!katakana.test(name)) return true;
   return !katakana.test(text[start - 1] ?? "") && !katakana.test(text[end] ?? "");
 }
+
+const nameKinds = new Set<MatchKind>(["scientific", "synonym", "common", "abbreviation"]);
+const saleKinds = new Set<MatchKind>(["intent", "price", "contact", "link"]);
+const everydayMeaning = new Set<MatchKind>([
+  "intent",
+  "wanted",
+  "news",
+  "negative",
+  "lookalike",
+  "substitute",
+  "claim",
+]);
 
 /**
  * Look-alike phrases and claimed substitutes override the words inside them ("tiger" in "tiger balm", "ivory" in
@@ -774,43 +985,40 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
   const overlaps = (a: Candidate, b: Candidate) =>
     a !== b && a.originalStart < b.originalEnd && b.originalStart < a.originalEnd;
   const bearsTaxa = (candidate: Candidate) => candidate.taxonIndices.length > 0;
-  const everydayMeaning = new Set<MatchKind>([
-    "intent",
-    "wanted",
-    "news",
-    "negative",
-    "lookalike",
-    "substitute",
-    "claim",
-  ]);
+  // Look-alikes and substitutes are rare: most adverts have none to look for.
+  const mayOverride = candidates.some(
+    (candidate) => candidate.kind === "lookalike" || candidate.kind === "substitute",
+  );
   for (const candidate of candidates) {
-    const isName = ["scientific", "synonym", "common", "abbreviation"].includes(candidate.kind);
+    const isName = nameKinds.has(candidate.kind);
     // A look-alike overrides what it contains; a claimed substitute overrides the taxa it overlaps.
-    const overrider = candidates.find(
-      (outer) =>
-        (outer.kind === "lookalike" &&
-          contains(outer, candidate) &&
-          !["intent", "price", "contact", "link"].includes(candidate.kind)) ||
-        (outer.kind === "substitute" &&
-          bearsTaxa(candidate) &&
-          overlaps(outer, candidate) &&
-          length(outer) >= length(candidate)),
-    );
+    const overrider =
+      mayOverride &&
+      candidates.find(
+        (outer) =>
+          (outer.kind === "lookalike" && contains(outer, candidate) && !saleKinds.has(candidate.kind)) ||
+          (outer.kind === "substitute" &&
+            bearsTaxa(candidate) &&
+            overlaps(outer, candidate) &&
+            length(outer) >= length(candidate)),
+      );
     if (overrider) {
-      result.push({ ...candidate, suppressedBy: overrider.text });
+      result.push(candidate.suppressed(overrider.text));
       continue;
     }
     // Once an advert says what its material is ("mammoth ivory"), its other bare "ivory" words mean that too.
-    const namedSubstitute = candidates.find(
-      (other) =>
-        other.kind === "substitute" &&
-        other.product !== undefined &&
-        other.product === candidate.product &&
-        (candidate.kind === "product" || candidate.kind === "code") &&
-        bearsTaxa(candidate),
-    );
+    const namedSubstitute =
+      mayOverride &&
+      candidates.find(
+        (other) =>
+          other.kind === "substitute" &&
+          other.product !== undefined &&
+          other.product === candidate.product &&
+          (candidate.kind === "product" || candidate.kind === "code") &&
+          bearsTaxa(candidate),
+      );
     if (namedSubstitute) {
-      result.push({ ...candidate, suppressedBy: namedSubstitute.text });
+      result.push(candidate.suppressed(namedSubstitute.text));
       continue;
     }
     // A common name that is also an everyday trade word ("ship", "ban") means the word here.
@@ -864,10 +1072,9 @@ function requireContextForAmbiguousNames(candidates: Candidate[]): Candidate[] {
   if (context) return candidates;
   return candidates.map((candidate) =>
     isAmbiguous(candidate) && !candidate.suppressedBy
-      ? {
-          ...candidate,
-          suppressedBy: `${candidate.text}, an ambiguous name, with nothing else about an animal or its parts`,
-        }
+      ? candidate.suppressed(
+          `${candidate.text}, an ambiguous name, with nothing else about an animal or its parts`,
+        )
       : candidate,
   );
 }
@@ -891,61 +1098,105 @@ function aggregateTaxa(active: readonly Candidate[], lexicon: Lexicon): Detected
   const taxa: DetectedTaxon[] = [];
   for (const [taxonIndex, entry] of byTaxon) {
     const taxon = species.taxon(taxonIndex);
-    const status = species.listingStatus(taxonIndex);
+    const listing = listingOf(species, taxonIndex);
     const evidence =
       entry.best + Math.min(priorPoints.corroborationCap, entry.others * priorPoints.corroborationFactor);
-    const common = {
+    const detected: Mutable<DetectedTaxon> = {
       id: taxon.id,
       name: taxon.name,
       rank: taxon.rank,
       evidence: round(evidence),
       terms: [...entry.terms],
+      listed: listing.listed,
+      appendices: listing.listed ? listing.appendices : [],
     };
-    if (status.listed) {
-      const via = species.taxon(status.via);
-      taxa.push({
-        ...common,
-        listed: true,
-        appendices: status.appendices,
-        listedThrough:
-          status.inherited || !["SPECIES", "SUBSPECIES", "VARIETY"].includes(via.rank)
-            ? `${via.name} spp.`
-            : taxon.name,
-        listingSource: { id: status.source.id, date: status.source.date },
-      });
-      continue;
-    }
-    const members = status.reason === "unlisted" ? species.memberListings(taxonIndex) : undefined;
-    if (members && members.members.length > 0) {
-      const named = members.members.slice(0, 3).map((member) => species.taxon(member).name);
-      taxa.push({
-        ...common,
-        listed: true,
-        appendices: members.appendices,
-        listedThrough: `${taxon.name} (members listed: ${named.join(", ")}${members.members.length > 3 ? "…" : ""})`,
-      });
-      continue;
-    }
-    taxa.push({ ...common, listed: false, appendices: [] });
+    if (listing.listedThrough !== undefined) detected.listedThrough = listing.listedThrough;
+    if (listing.listingSource !== undefined) detected.listingSource = { ...listing.listingSource };
+    taxa.push(detected);
   }
-  return taxa.sort((a, b) => b.evidence - a.evidence || a.name.localeCompare(b.name));
+  return taxa.sort((a, b) => b.evidence - a.evidence || collator.compare(a.name, b.name));
 }
 
+// What `localeCompare` does with no arguments, made once rather than for every comparison.
+const collator = new Intl.Collator();
+
+/** How a taxon is listed, as detection reports it: the same for every advert, so worked out once per taxon. */
+interface TaxonListing {
+  readonly listed: boolean;
+  readonly appendices: readonly Appendix[];
+  readonly listedThrough?: string;
+  readonly listingSource?: { readonly id: string; readonly date: string };
+}
+const taxonListings = new WeakMap<SpeciesIndex, Map<number, TaxonListing>>();
+
+function listingOf(species: SpeciesIndex, taxonIndex: number): TaxonListing {
+  let listings = taxonListings.get(species);
+  if (listings === undefined) {
+    listings = new Map();
+    taxonListings.set(species, listings);
+  }
+  let listing = listings.get(taxonIndex);
+  if (listing === undefined) {
+    listing = workOutListing(species, taxonIndex);
+    listings.set(taxonIndex, listing);
+  }
+  return listing;
+}
+
+function workOutListing(species: SpeciesIndex, taxonIndex: number): TaxonListing {
+  const taxon = species.taxon(taxonIndex);
+  const status = species.listingStatus(taxonIndex);
+  if (status.listed) {
+    const via = species.taxon(status.via);
+    return {
+      listed: true,
+      appendices: status.appendices,
+      listedThrough:
+        status.inherited || !["SPECIES", "SUBSPECIES", "VARIETY"].includes(via.rank)
+          ? `${via.name} spp.`
+          : taxon.name,
+      listingSource: { id: status.source.id, date: status.source.date },
+    };
+  }
+  const members = status.reason === "unlisted" ? species.memberListings(taxonIndex) : undefined;
+  if (members && members.members.length > 0) {
+    const named = members.members.slice(0, 3).map((member) => species.taxon(member).name);
+    return {
+      listed: true,
+      appendices: members.appendices,
+      listedThrough: `${taxon.name} (members listed: ${named.join(", ")}${members.members.length > 3 ? "…" : ""})`,
+    };
+  }
+  return { listed: false, appendices: [] };
+}
+
+const kindLabels: Partial<Record<MatchKind, string>> = {
+  scientific: "scientific name",
+  synonym: "synonym",
+  common: "common name",
+  abbreviation: "abbreviated name",
+  product: "product term",
+  code: "code word",
+};
+
 function kindLabel(candidate: DetectionMatch): string {
-  const labels: Partial<Record<MatchKind, string>> = {
-    scientific: "scientific name",
-    synonym: "synonym",
-    common: "common name",
-    abbreviation: "abbreviated name",
-    product: "product term",
-    code: "code word",
-  };
-  const label = labels[candidate.kind] ?? candidate.kind;
+  const label = kindLabels[candidate.kind] ?? candidate.kind;
   return candidate.distance ? `${label}, misspelt` : label;
 }
 
+/** The strings in order, each once. */
+function distinct(strings: readonly string[]): string[] {
+  // Lists are short: looking back through what is kept costs less than a set.
+  if (strings.length > 16) return [...new Set(strings)];
+  const kept: string[] = [];
+  for (const string of strings) if (!kept.includes(string)) kept.push(string);
+  return kept;
+}
+
 function quoteList(candidates: readonly DetectionMatch[]): string {
-  return [...new Set(candidates.map((candidate) => `'${candidate.text}'`))].join(", ");
+  // Most lists hold one candidate or none.
+  if (candidates.length <= 1) return candidates.length === 0 ? "" : `'${candidates[0]?.text}'`;
+  return distinct(candidates.map((candidate) => `'${candidate.text}'`)).join(", ");
 }
 
 function verdictSentence(verdict: Verdict, score: number): string {
@@ -959,16 +1210,29 @@ function fieldOrder(field: AdvertField): number {
   return ["title", "text", "price", "seller"].indexOf(field);
 }
 
-function stripInternals(candidate: Candidate): DetectionMatch {
-  const {
-    points: _points,
-    taxonIndices: _taxa,
-    originalStart: _start,
-    originalEnd: _end,
-    ...match
-  } = candidate;
+/**
+ * The match as reported: only the fields that apply, in the order they have always had (JSON output and the
+ * golden files compare them as text).
+ */
+function toMatch(candidate: Candidate): DetectionMatch {
+  const { text, term, kind, lang, field, start, end, taxa } = candidate;
+  let match: Mutable<DetectionMatch>;
+  if (candidate.isSignal) {
+    match = { text, term, kind, field, start, end, taxa };
+  } else {
+    match = candidate.evasive
+      ? { text, field, start, end, evasive: true, term, kind, lang, taxa }
+      : { text, field, start, end, term, kind, lang, taxa };
+    if (candidate.product !== undefined) match.product = candidate.product;
+    if (candidate.strength !== undefined) match.strength = candidate.strength;
+    if (candidate.source !== undefined) match.source = candidate.source;
+    if (candidate.distance !== undefined) match.distance = candidate.distance;
+  }
+  if (candidate.suppressedBy !== undefined) match.suppressedBy = candidate.suppressedBy;
   return match;
 }
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 function round(value: number, digits = 2): number {
   const factor = 10 ** digits;

@@ -103,10 +103,34 @@ export const priorModel: DetectionModel = {
 };
 
 /**
- * Calls `visit` with the bucket of every character n-gram of every word padded with a space at both ends (a word
- * shorter than the n-gram gives one, the whole padded word). The hash is FNV-1a computed in place: no substring
- * is made, which matters on the hot path of detection.
+ * Writes to `into` the bucket of every character n-gram of the word `units[from…to)` padded with a space at both
+ * ends (a word shorter than the n-gram gives one, the whole padded word), in order, and returns how many: at most
+ * the padded length. The hash is FNV-1a computed in place over UTF-16 units: no substring is made, which matters
+ * on the hot path of detection, where the words are read straight from the prepared text.
  */
+export function wordNgramBuckets(
+  units: ArrayLike<number>,
+  from: number,
+  to: number,
+  size: number,
+  buckets: number,
+  into: Int32Array,
+): number {
+  const length = to - from + 2;
+  const windows = Math.max(1, length - size + 1);
+  for (let start = 0; start < windows; start++) {
+    let hash = 0x811c9dc5;
+    const end = Math.min(start + size, length);
+    for (let at = start; at < end; at++) {
+      hash ^= at === 0 || at === length - 1 ? 32 : (units[from + at - 1] as number);
+      hash = Math.imul(hash, 0x01000193);
+    }
+    into[start] = (hash >>> 0) % buckets;
+  }
+  return windows;
+}
+
+/** Calls `visit` with the bucket of every character n-gram of every word (see `wordNgramBuckets`). */
 export function forEachNgramBucket(
   words: readonly string[],
   size: number,
@@ -114,17 +138,10 @@ export function forEachNgramBucket(
   visit: (bucket: number, word: string, start: number) => void,
 ): void {
   for (const word of words) {
-    const length = word.length + 2;
-    const windows = Math.max(1, length - size + 1);
-    for (let start = 0; start < windows; start++) {
-      let hash = 0x811c9dc5;
-      const end = Math.min(start + size, length);
-      for (let at = start; at < end; at++) {
-        hash ^= at === 0 || at === length - 1 ? 32 : word.charCodeAt(at - 1);
-        hash = Math.imul(hash, 0x01000193);
-      }
-      visit((hash >>> 0) % buckets, word, start);
-    }
+    const units = Array.from({ length: word.length }, (_, at) => word.charCodeAt(at));
+    const found = new Int32Array(word.length + 2);
+    const count = wordNgramBuckets(units, 0, units.length, size, buckets, found);
+    for (let start = 0; start < count; start++) visit(found[start] as number, word, start);
   }
 }
 

@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { findPatternSignals, matchesAtDigitRuns, numberPatterns } from "./signals.ts";
+import { digitRunStarts, findPatternSignals, matchesNear, numberPatterns, wordPatterns } from "./signals.ts";
 
 const found = (text: string) => findPatternSignals(text).map((signal) => `${signal.kind}:${signal.text}`);
 
@@ -59,6 +59,12 @@ describe("matching only where numbers start", () => {
     "$",
     "US$",
     "Rp.",
+    "rs ",
+    "nz$",
+    "\u212Arw",
+    "\u017Fgd",
+    "₩",
+    "฿",
     "€",
     "k",
     "jt",
@@ -72,24 +78,82 @@ describe("matching only where numbers start", () => {
     "gold",
     "24",
     "١٢",
+    "𝟏𝟐",
     "（",
     "(",
     ")",
     "\n",
   ];
   it("finds exactly what a scan of every position finds (property)", () => {
-    fc.assert(
-      fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 40 }), (parts) => {
-        const text = parts.join("");
-        const runStarts = [...text.matchAll(/\p{Nd}+/gu)].map((run) => run.index);
-        for (const { sticky, lead } of numberPatterns()) {
-          const everywhere = new RegExp(sticky.source, sticky.flags.replace("y", "g"));
-          const expected = [...text.matchAll(everywhere)].map((m) => `${m.index}:${m[0]}`);
-          const actual = matchesAtDigitRuns(text, sticky, runStarts, lead).map((m) => `${m.index}:${m[0]}`);
-          assert.deepEqual(actual, expected, JSON.stringify(text));
-        }
-      }),
-      { numRuns: 3000 },
-    );
+    forTextsOf(pieces, 40, (text) => {
+      const runStarts = [...text.matchAll(/\p{Nd}+/gu)].map((run) => run.index);
+      assert.deepEqual(digitRunStarts(text), runStarts, JSON.stringify(text));
+      for (const { sticky, lead, first } of numberPatterns()) {
+        const found = matchesNear(text, sticky, runStarts, lead, first);
+        assert.deepEqual(listed(found), listed(everywhere(text, sticky)), JSON.stringify(text));
+      }
+    });
   });
 });
+
+describe("matching only where links and messenger handles can start", () => {
+  // Pieces of links and messengers' names in both cases, with the letters case-insensitive matching also takes
+  // for "k" and "s" (the Kelvin sign, the long s), and what may stand before and after them.
+  const pieces = [
+    "http",
+    "HTTPS",
+    "://",
+    "www",
+    "WWW",
+    ".",
+    "{{URL}}",
+    "{{",
+    "wa",
+    "WhatsApp",
+    "whats app",
+    "telegram",
+    "tg",
+    "line",
+    "LINE id",
+    "zalo",
+    "\u212Aakao",
+    "\u017Fignal",
+    "viber",
+    "微信",
+    ":",
+    "：",
+    " ",
+    "@",
+    "+",
+    "0912 345 678",
+    "abc_1",
+    "x",
+    "é",
+    "\n",
+  ];
+  it("finds exactly what a scan of every position finds (property)", () => {
+    forTextsOf(pieces, 30, (text) => {
+      for (const { sticky, startsIn } of wordPatterns()) {
+        const found = matchesNear(text, sticky, startsIn(text), 0);
+        assert.deepEqual(listed(found), listed(everywhere(text, sticky)), JSON.stringify(text));
+      }
+    });
+  });
+});
+
+/** Checks texts made of up to `maxLength` of the pieces, in any order (property). */
+function forTextsOf(pieces: readonly string[], maxLength: number, check: (text: string) => void): void {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...pieces), { maxLength }), (parts) => check(parts.join(""))),
+    { numRuns: 3000 },
+  );
+}
+
+/** What a global search with a sticky pattern's source finds: every position tried. */
+function everywhere(text: string, sticky: RegExp): RegExpExecArray[] {
+  return [...text.matchAll(new RegExp(sticky.source, sticky.flags.replace("y", "g")))];
+}
+
+function listed(matches: readonly RegExpExecArray[]): string[] {
+  return matches.map((match) => `${match.index}:${match[0]}`);
+}

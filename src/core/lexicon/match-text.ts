@@ -796,8 +796,9 @@ class PreparedText implements MatchText {
   /** Whether a word that had to be deobfuscated overlaps [start, end): read from `wordData`, no objects made. */
   hasDeobfuscatedWordIn(start: number, end: number): boolean {
     const data = this.wordData;
-    for (let at = 0; at < data.length; at += 3) {
-      const overlaps = (data[at] as number) < end && (data[at + 1] as number) > start;
+    // Words are in order: none from the first that starts at `end` on can overlap.
+    for (let at = 0; at < data.length && (data[at] as number) < end; at += 3) {
+      const overlaps = (data[at + 1] as number) > start;
       if (overlaps && ((data[at + 2] as number) & WordFlag.deobfuscated) !== 0) return true;
     }
     return false;
