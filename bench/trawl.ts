@@ -155,23 +155,34 @@ async function crashRun(kills: number) {
   };
   try {
     let landed = 0;
+    // A run is killed at a random moment within this long of its first visit. The whole site takes about half a
+    // minute of crawling, so the kills (~0.5 s of progress each on average) land before the trawl is done.
+    const killWithinMs = 1_000;
     const runOnce = (kill: boolean) =>
-      new Promise<boolean>((resolve) => {
+      new Promise<"killed" | "finished" | "exited">((resolve) => {
         const child = spawn(process.execPath, [script], { env, stdio: ["ignore", "pipe", "inherit"] });
         let out = "";
         let timer: NodeJS.Timeout | undefined;
         child.stdout.on("data", (chunk: Buffer) => {
           out += chunk.toString();
           if (kill && !timer && out.includes("visit ")) {
-            timer = setTimeout(() => child.kill("SIGKILL"), Math.random() * 3000);
+            timer = setTimeout(() => child.kill("SIGKILL"), Math.random() * killWithinMs);
           }
         });
         child.on("exit", (_code, signal) => {
           clearTimeout(timer);
-          resolve(signal === "SIGKILL" && !out.includes("summary "));
+          if (out.includes("summary ")) resolve("finished");
+          else resolve(signal === "SIGKILL" ? "killed" : "exited");
         });
       });
-    while (landed < kills) if (await runOnce(true)) landed++;
+    // Until the kills asked for have landed, or a run finished the site first (later runs would find nothing
+    // left to kill), then once more without a kill so that whatever a killed run left is done.
+    let finished = false;
+    while (landed < kills && !finished) {
+      const outcome = await runOnce(true);
+      if (outcome === "killed") landed++;
+      finished = outcome === "finished";
+    }
     await runOnce(false);
     const store = await openStore(databaseUrl);
     const [source] = await store.sources.list();
@@ -193,7 +204,8 @@ async function crashRun(kills: number) {
     const expected = web.oracle.listings.filter((listing) => listing.site === site).length;
     const twice = [...seen.values()].filter((count) => count > 1).length;
     console.log(
-      `crash run (${site}, ${process.env.WILDTRAWL_TEST_POSTGRES_URL ? "PostgreSQL" : "SQLite"}): ${landed} SIGKILLs, ` +
+      `crash run (${site}, ${process.env.WILDTRAWL_TEST_POSTGRES_URL ? "PostgreSQL" : "SQLite"}): ` +
+        `${landed} of ${kills} SIGKILLs landed${finished ? " before a run finished the site" : ""}, ` +
         `${seen.size}/${expected} listings stored, ${twice} stored twice → ${seen.size === expected && twice === 0 ? "PASS" : "FAIL"}`,
     );
   } finally {
