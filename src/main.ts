@@ -2,7 +2,7 @@
 // The only place objects are wired: configuration in, commands out.
 import { readFileSync } from "node:fs";
 import { loadConfig } from "./config.ts";
-import { createProgram, runProgram } from "./cli/program.ts";
+import { createProgram, reportFailure, runProgram } from "./cli/program.ts";
 import type { CliContext } from "./cli/cli-context.ts";
 import { registerSpeciesCommands } from "./cli/species-command.ts";
 import { registerDetectionCommands } from "./cli/detect-command.ts";
@@ -21,8 +21,16 @@ const packageJson = JSON.parse(readFileSync(new URL("../package.json", import.me
   version: string;
 };
 
+// A bad setting is the operator's to fix: one line saying which, not a stack trace.
+let config: CliContext["config"];
+try {
+  config = loadConfig(process.env);
+} catch (error) {
+  process.exit(reportFailure(error, process.stderr));
+}
+
 const context: CliContext = {
-  config: loadConfig(process.env),
+  config,
   version: packageJson.version,
   stdout: process.stdout,
   stderr: process.stderr,

@@ -27,12 +27,18 @@ export async function runProgram(program: Command, argv: readonly string[], cont
     if (error instanceof CommanderError) {
       return error.exitCode === 0 ? exitCodes.ok : exitCodes.usage;
     }
-    if (error instanceof WildtrawlError) {
-      context.stderr.write(`wildtrawl: ${error.message} [${error.code}]\n`);
-      if (error instanceof NotFoundError) return exitCodes.notFound;
-      if (error instanceof UsageError) return exitCodes.usage;
-      return exitCodes.failure;
-    }
-    throw error;
+    return reportFailure(error, context.stderr);
   }
+}
+
+/**
+ * Prints a known failure as one line on stderr and gives its exit code. Anything else is a bug: it is thrown on,
+ * with its stack.
+ */
+export function reportFailure(error: unknown, stderr: CliContext["stderr"]): number {
+  if (!(error instanceof WildtrawlError)) throw error;
+  stderr.write(`wildtrawl: ${error.message} [${error.code}]\n`);
+  if (error instanceof NotFoundError) return exitCodes.notFound;
+  if (error instanceof UsageError) return exitCodes.usage;
+  return exitCodes.failure;
 }
