@@ -203,7 +203,8 @@ export function registerTrawlCommands(program: Command, context: CliContext): vo
               2,
             )
           : `${formatSummary(summary)}\n\nSee it in the dashboard: \`npm start -- serve\`, open http://127.0.0.1:8080/ and ` +
-              `sign in as ${demoUser.email} with the password ${demoUser.password} (new on every demo run).`,
+              `sign in as ${demoUser.email} with the password ${demoUser.password} (new on every demo run); ` +
+              "the first sign-in asks you to set up an authenticator app, as it does for every person.",
       );
       if (options.serve) {
         context.stderr.write(`serving the fixture web on ${origin}/ until Ctrl-C\n`);
