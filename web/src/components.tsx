@@ -94,3 +94,32 @@ export function SignInCard(props: {
     </main>
   );
 }
+
+/** Why a sign-in or enrolment form was refused, announced to screen readers. */
+export function FormFailure({ failure }: { readonly failure: string | null }) {
+  return failure ? (
+    <p className="notice notice-error" role="alert">
+      {failure}
+    </p>
+  ) : null;
+}
+
+/** The 6-digit code of an authenticator app; spaces some apps show between the digits are dropped. */
+export function AuthenticatorCodeInput(props: {
+  readonly name: string;
+  readonly value: string;
+  readonly onChange: (code: string) => void;
+}) {
+  return (
+    <input
+      type="text"
+      name={props.name}
+      inputMode="numeric"
+      autoComplete="one-time-code"
+      pattern="[0-9]{6}"
+      required
+      value={props.value}
+      onChange={(event) => props.onChange(event.currentTarget.value.replace(/\s/g, ""))}
+    />
+  );
+}

@@ -1,7 +1,7 @@
 import { useLayoutEffect, useMemo, useState, type FormEvent } from "preact/compat";
 import { encode } from "uqr";
 import { api, ApiError } from "../api.ts";
-import { ErrorMessage, Loading, SignInCard } from "../components.tsx";
+import { AuthenticatorCodeInput, ErrorMessage, FormFailure, Loading, SignInCard } from "../components.tsx";
 import { useMessages } from "../i18n/language.tsx";
 import { useSession, type SessionUser } from "../session.tsx";
 import { mfaEnrolmentMessages } from "./mfa-enrolment.messages.ts";
@@ -102,23 +102,10 @@ export function MfaEnrolmentScreen({ user }: { readonly user: SessionUser }) {
             </dd>
           </dl>
           <p>{t("enterCode")}</p>
-          {failure ? (
-            <p className="notice notice-error" role="alert">
-              {failure}
-            </p>
-          ) : null}
+          <FormFailure failure={failure} />
           <label>
             {t("code")}
-            <input
-              type="text"
-              name="code"
-              inputMode="numeric"
-              autoComplete="one-time-code"
-              pattern="[0-9]{6}"
-              required
-              value={code}
-              onChange={(event) => setCode(event.currentTarget.value.replace(/\s/g, ""))}
-            />
+            <AuthenticatorCodeInput name="code" value={code} onChange={setCode} />
           </label>
           <button type="submit" className="primary" disabled={busy}>
             {busy ? t("confirming") : t("confirm")}

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from "preact/compat";
 import { ApiError } from "../api.ts";
-import { SignInCard } from "../components.tsx";
+import { AuthenticatorCodeInput, FormFailure, SignInCard } from "../components.tsx";
 import { commonMessages } from "../i18n/common.messages.ts";
 import { useMessages } from "../i18n/language.tsx";
 import { useSession } from "../session.tsx";
@@ -46,11 +46,7 @@ export function SignInScreen({ expired }: { readonly expired: boolean }) {
       <p className="tagline">{t("tagline")}</p>
       <h1>{t("signInTitle")}</h1>
       {expired && !failure ? <p className="notice">{t("sessionExpired")}</p> : null}
-      {failure ? (
-        <p className="notice notice-error" role="alert">
-          {failure}
-        </p>
-      ) : null}
+      <FormFailure failure={failure} />
       <label>
         {t("email")}
         <input
@@ -76,16 +72,7 @@ export function SignInScreen({ expired }: { readonly expired: boolean }) {
       {needsCode ? (
         <label>
           {t("totp")}
-          <input
-            type="text"
-            name="totp"
-            inputMode="numeric"
-            autoComplete="one-time-code"
-            pattern="[0-9]{6}"
-            required
-            value={totp}
-            onChange={(event) => setTotp(event.currentTarget.value.replace(/\s/g, ""))}
-          />
+          <AuthenticatorCodeInput name="totp" value={totp} onChange={setTotp} />
           <small>{t("totpHint")}</small>
         </label>
       ) : null}
