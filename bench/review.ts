@@ -98,6 +98,8 @@ export async function benchmark(
       ["first page, taxon with none", { ...base, taxon: "Nullus nullus" }],
       ["first page, country NG", { ...base, country: "NG" }],
       ["first page, language vi", { ...base, language: "vi" }],
+      // The worst case of a filter that walks the score order: no listing has the value, so every flag is tested.
+      ["first page, country with none", { ...base, country: "AQ" }],
       ["first page, unassigned", { ...base, assignee: "none" }],
       ["first page, one assignee", { ...base, assignee: filled.reviewerId }],
       ["page 21 by cursor", { ...base, ...(deep ? { cursor: deep } : {}) }],

@@ -18,6 +18,7 @@ import pg from "pg";
 import { openStore } from "../src/storage/open-store.ts";
 import type { Appendix, ListingObservation, Verdict } from "../src/storage/records.ts";
 import { searchDocument, tsvectorLiteral } from "../src/storage/search-text.ts";
+import { WalCheckpointer } from "../src/storage/sqlite/wal-checkpointer.ts";
 import type { Store } from "../src/storage/store.ts";
 import { contentHash, contentOf, taxonNameKey } from "../src/storage/sql/listing-ingest-plan.ts";
 
@@ -182,7 +183,11 @@ async function sqliteBackend(dir: string): Promise<Backend> {
   const rawFile = path.join(dir, "raw.db");
   await (await openStore(rawFile)).close();
   const raw = new DatabaseSync(rawFile);
-  raw.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536");
+  // The store's settings. The store's checkpoints run on a thread of their own (sqlite/wal-checkpointer.ts); the
+  // floor's run between batches, off the clock, so that it pays for none of them.
+  raw.exec(
+    `PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536; PRAGMA wal_autocheckpoint = ${WalCheckpointer.backstopPages}`,
+  );
   const insertListing = raw.prepare(
     `INSERT INTO listings (id, organisation_id, source_id, listing_key, url, title, text, price_amount, price_currency, seller, language, country, attributes, page_id, first_seen_at, last_seen_at, removed_at, version, content_hash, verdict, score, detector_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, NULL, 1, ?, ?, ?, ?)`,
   );
@@ -263,6 +268,7 @@ async function sqliteBackend(dir: string): Promise<Backend> {
       }
       raw.exec("COMMIT");
       rawElapsedMs += performance.now() - started;
+      raw.exec("PRAGMA wal_checkpoint(PASSIVE)");
     },
     async dispose() {
       raw.close();

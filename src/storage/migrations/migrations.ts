@@ -11,6 +11,7 @@ import { refusedChanges } from "./0008-refused-changes.ts";
 import { loginFailures } from "./0009-login-failures.ts";
 import { sharing } from "./0010-sharing.ts";
 import { rateLimits } from "./0011-rate-limits.ts";
+import { sqliteReviewOrder } from "./0012-sqlite-review-order.ts";
 
 /**
  * One schema change, written for both databases side by side so they cannot drift apart. Rules (docs/storage.md):
@@ -36,6 +37,7 @@ export const migrations: readonly Migration[] = [
   loginFailures,
   sharing,
   rateLimits,
+  sqliteReviewOrder,
 ];
 
 export function migrationChecksum(migration: Migration, dialect: "sqlite" | "postgres"): string {

@@ -90,6 +90,15 @@ export function decodeQueueCursor(cursor: string): QueuePosition {
 const latestReview = `r.id = (SELECT MAX(r2.id) FROM reviews r2
   WHERE r2.listing_id = r.listing_id AND r2.organisation_id = r.organisation_id)`;
 
+/** The listing columns the review queue filters on, each with an index of its own. */
+type QueueFilterColumn = "source_id" | "language" | "country";
+/** SQLite's index for each (the first is the one made for the listings' UNIQUE (source_id, listing_key)). */
+const filterIndexes: Record<QueueFilterColumn, string> = {
+  source_id: "sqlite_autoindex_listings_1",
+  language: "listings_language",
+  country: "listings_country",
+};
+
 export class SqlReviewRepository implements ReviewRepository {
   readonly #db: SqlExecutor;
   readonly #context: SqlContext;
@@ -192,6 +201,30 @@ export class SqlReviewRepository implements ReviewRepository {
     return row ? assignmentFromRow(row) : null;
   }
 
+  /**
+   * SQLite has one score-ordered queue index (migration 12). A filter on a common value walks it and tests each
+   * flag, which stops after a page; a rare value would make that walk read every flag, so the rarest filter is
+   * looked up by its own index instead and its few matches sorted. "Rare" is a bounded count: fewer listings than
+   * a fortieth of all, so that a walk meets a page of matches within about 2,000 flags.
+   */
+  async #rareFilter(
+    filters: readonly [column: QueueFilterColumn, value: SqlParam][],
+  ): Promise<QueueFilterColumn | undefined> {
+    if (filters.length === 0) return undefined;
+    const newest = toNumberOrNull((await this.#db.get("SELECT max(id) AS id FROM listings"))?.id) ?? 0;
+    const rareBelow = Math.max(1000, Math.ceil(newest / 40));
+    let rarest: { column: QueueFilterColumn; count: number } | undefined;
+    for (const [column, value] of filters) {
+      const row = await this.#db.get(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM listings WHERE ${column} = ? LIMIT ?)`,
+        [value, rareBelow],
+      );
+      const count = toNumber(row!.n);
+      if (count < rareBelow && (rarest === undefined || count < rarest.count)) rarest = { column, count };
+    }
+    return rarest?.column;
+  }
+
   async queue(query: ReviewQueueQuery): Promise<ReviewQueuePage> {
     const limit = clampLimit(query.limit, 50, 500);
     const conditions = [
@@ -205,9 +238,16 @@ export class SqlReviewRepository implements ReviewRepository {
       conditions.push(sql);
       params.push(...values);
     };
-    if (query.sourceId !== undefined) where("l.source_id = ?", query.sourceId);
-    if (query.language !== undefined) where("l.language = ?", query.language.toLowerCase());
-    if (query.country !== undefined) where("l.country = ?", query.country.toUpperCase());
+    const filters: [column: QueueFilterColumn, value: SqlParam][] = [];
+    if (query.sourceId !== undefined) filters.push(["source_id", query.sourceId]);
+    if (query.language !== undefined) filters.push(["language", query.language.toLowerCase()]);
+    if (query.country !== undefined) filters.push(["country", query.country.toUpperCase()]);
+    const lookedUp = this.#db.dialect === "sqlite" ? await this.#rareFilter(filters) : undefined;
+    for (const [column, value] of filters) {
+      // On SQLite, `+` keeps a common value's filter from choosing its index over the walk of the score order.
+      const hidden = this.#db.dialect === "sqlite" && lookedUp === undefined;
+      where(`${hidden ? "+" : ""}l.${column} = ?`, value);
+    }
     if (query.taxon !== undefined && query.taxon.trim() !== "") {
       const key = taxonNameKey(query.taxon);
       // A genus's species sort between "genus " and "genus!" (see the listings search). The taxon's listings form
@@ -220,10 +260,13 @@ export class SqlReviewRepository implements ReviewRepository {
         `${key}!`,
       );
     }
-    let from = `listings l JOIN sources s ON s.id = l.source_id
+    // Without statistics SQLite would still walk the score order, or start from the sources: the index is named.
+    const listings =
+      lookedUp === undefined ? "listings l" : `listings l INDEXED BY ${filterIndexes[lookedUp]}`;
+    let from = `${listings} JOIN sources s ON s.id = l.source_id
        LEFT JOIN review_assignments a ON a.organisation_id = l.organisation_id AND a.listing_id = l.id`;
     // The score to order by: `+ 0` hides the score indexes' order where walking it would be the slow way.
-    let orderScore = "l.score";
+    let orderScore = lookedUp === undefined ? "l.score" : "l.score + 0";
     if (query.assignee === "none") {
       // An anti-join, not "a.user_id IS NULL": PostgreSQL misjudges the latter and sorts every flag (2 s at 100,000).
       where(

@@ -153,10 +153,15 @@ export abstract class SqliteExecutorBase implements SqlExecutor {
 export class SqliteExecutor extends SqliteExecutorBase {
   readonly inTransaction = false;
   readonly #queue: ConnectionQueue;
+  readonly #afterWrite: () => void;
 
-  /** `path` is the absolute file, or a label for an in-memory database (which no other store can share). */
-  constructor(db: DatabaseSync, path: string, inMemory = false) {
+  /**
+   * `path` is the absolute file, or a label for an in-memory database (which no other store can share).
+   * `afterWrite` runs after each committed transaction and each statement outside one that changed rows.
+   */
+  constructor(db: DatabaseSync, path: string, inMemory = false, afterWrite: () => void = () => {}) {
     super(db, new StatementCache(db), path);
+    this.#afterWrite = afterWrite;
     let queue = inMemory ? undefined : queuesByFile.get(path);
     if (queue === undefined) {
       queue = new ConnectionQueue();
@@ -181,6 +186,12 @@ export class SqliteExecutor extends SqliteExecutorBase {
     });
   }
 
+  override async run(sql: string, params: readonly SqlParam[] = []): Promise<number> {
+    const changes = await super.run(sql, params);
+    if (changes > 0) this.#afterWrite();
+    return changes;
+  }
+
   /** Runs `work` once every operation queued before it has finished (closing, for one). */
   exclusive<T>(work: () => T): Promise<T> {
     return this.use(work);
@@ -195,6 +206,7 @@ export class SqliteExecutor extends SqliteExecutorBase {
         const tx = new SqliteTransactionExecutor(this.db, this.statements, this.path);
         const result = await insideTransaction.run(this.#queue, () => work(tx));
         this.db.exec("COMMIT");
+        this.#afterWrite();
         return result;
       } catch (error) {
         if (this.db.isTransaction) this.db.exec("ROLLBACK");

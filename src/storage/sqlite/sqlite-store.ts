@@ -8,6 +8,7 @@ import type { Store } from "../store.ts";
 import { sqlStore } from "../sql/sql-store.ts";
 import { isSqliteBusy, mapSqliteError, SqliteExecutor } from "./sqlite-executor.ts";
 import { sqliteListings } from "./sqlite-listings.ts";
+import { walCheckpointer, WalCheckpointer } from "./wal-checkpointer.ts";
 
 /** "WTRW" in the file header: how wildtrawl tells its own database files from other SQLite files. */
 export const wildtrawlApplicationId = 0x57545257;
@@ -51,7 +52,14 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
     throw mapSqliteError(error, where);
   }
   db.function("wt_now_ms", { deterministic: false }, () => clock().getTime());
-  const executor = new SqliteExecutor(db, where, file === ":memory:");
+  const inMemory = file === ":memory:";
+  if (!inMemory) {
+    db.exec(`PRAGMA wal_autocheckpoint = ${WalCheckpointer.backstopPages}`);
+    walCheckpointer.use(where);
+  }
+  const executor = new SqliteExecutor(db, where, inMemory, () => {
+    if (!inMemory) walCheckpointer.written(where);
+  });
   return sqlStore(
     executor,
     {
@@ -61,12 +69,14 @@ export async function openSqliteStore(file: string, options: SqliteStoreOptions 
       listings: sqliteListings,
       jobs: { now: "wt_now_ms()", plusMs: (param) => `(wt_now_ms() + ${param})`, claimLocking: "" },
     },
-    () =>
-      executor.exclusive(() => {
+    async () => {
+      if (!inMemory) await walCheckpointer.release(where);
+      await executor.exclusive(() => {
         // Lets SQLite refresh the statistics its planner uses, as its documentation advises before closing.
         db.exec("PRAGMA optimize");
         db.close();
-      }),
+      });
+    },
   );
 }
 
