@@ -7,12 +7,14 @@ import {
   CasePackageQuery,
   CaseParams,
   CaseResponse,
+  CaseShareParams,
   CasesQuery,
   CasesResponse,
   NewCaseRequest,
   ShareCaseRequest,
   ShareResponse,
   SharesResponse,
+  WithdrawnSharesResponse,
 } from "./case-schemas.ts";
 import { ErrorResponse } from "./schemas.ts";
 
@@ -142,6 +144,29 @@ export function registerCaseRoutes(app: ApiApp, services: ApiServices): void {
       );
       return reply.code(201).send({ share });
     },
+  );
+
+  app.delete(
+    "/cases/:reference/shares/:id",
+    {
+      config: { permission: "cases.share", action: "share cases" },
+      schema: {
+        tags: ["cases"],
+        summary:
+          "Withdraw a share and every share passed on from it (audited): the case's owner or the organisation " +
+          "that granted the share only",
+        params: CaseShareParams,
+        querystring: CaseOwnerQuery,
+        response: { 200: WithdrawnSharesResponse, ...errors },
+      },
+    },
+    async (request) =>
+      services.cases.withdrawShare(
+        principalOf(request),
+        request.params.reference,
+        request.params.id,
+        request.query.owner,
+      ),
   );
 
   app.get(

@@ -134,6 +134,19 @@ export const SharesResponse = Type.Object(
   { additionalProperties: false },
 );
 
+export const CaseShareParams = Type.Object({
+  reference,
+  id: Type.Integer({ minimum: 1, maximum: 2 ** 53 - 1, description: "the share" }),
+});
+export const WithdrawnSharesResponse = Type.Object(
+  {
+    withdrawn: Type.Array(Type.Integer(), {
+      description: "the share withdrawn, then the shares passed on from it, withdrawn with it",
+    }),
+  },
+  { additionalProperties: false },
+);
+
 export const NewSharingGroupRequest = Type.Object(
   {
     slug: Type.String({ minLength: 1, maxLength: 64 }),

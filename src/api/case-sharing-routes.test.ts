@@ -15,7 +15,7 @@ describe("sharing cases: /v1/cases/{reference}/shares", () => {
   let listingOfA: number;
   let listingOfB: number;
 
-  const call = (secret: string, method: "GET" | "POST" | "PUT", url: string, payload?: object) =>
+  const call = (secret: string, method: "GET" | "POST" | "PUT" | "DELETE", url: string, payload?: object) =>
     fixture.app.inject({
       method,
       url: `/v1${url}`,
@@ -215,11 +215,79 @@ describe("sharing cases: /v1/cases/{reference}/shares", () => {
     assert.equal(audit.filter((e) => e.action === "user.clearance_set").length, 1);
   });
 
+  it("withdraws a share and what was passed on from it: the owner or the grantor only, audited", async () => {
+    for (const key of [a.keys.analyst!, b.keys.analyst!]) {
+      const opened = await call(key, "POST", "/cases", {
+        reference: "OP-WITHDRAW",
+        title: "t",
+        marking: "AMBER",
+      });
+      assert.equal(opened.statusCode, 201, opened.body);
+    }
+    const shareId = async (key: string, payload: object, owner = "a") => {
+      const response = await call(key, "POST", `/cases/OP-WITHDRAW/shares?owner=${owner}`, payload);
+      assert.equal(response.statusCode, 201, response.body);
+      return (response.json() as { share: { id: number } }).share.id;
+    };
+    const group = await call(a.keys.admin!, "POST", "/sharing-groups", {
+      slug: "withdrawal",
+      name: "A, B and C",
+      members: ["b", "c"],
+    });
+    assert.equal(group.statusCode, 201, group.body);
+    // B reads it and may pass it on inside the group.
+    const toB = await shareId(a.keys.analyst!, {
+      organisation: "b",
+      sharingGroup: "withdrawal",
+      onwardHops: 1,
+    });
+    const toC = await shareId(b.keys.analyst!, { organisation: "c" });
+    const read = (key: string) => call(key, "GET", "/cases/OP-WITHDRAW?owner=a");
+    assert.equal((await read(c.keys.admin!)).statusCode, 200);
+
+    const byC = await call(c.keys.admin!, "DELETE", `/cases/OP-WITHDRAW/shares/${toB}?owner=a`);
+    assert.equal(byC.statusCode, 403, "C reads the case but granted neither share");
+    assert.equal(code(byC), "share_not_permitted");
+    const readOnly = await call(b.keys.reviewer!, "DELETE", `/cases/OP-WITHDRAW/shares/${toC}?owner=a`);
+    assert.equal(readOnly.statusCode, 403, "a reviewer may not share, so may not withdraw");
+    const unknown = await call(a.keys.analyst!, "DELETE", `/cases/OP-WITHDRAW/shares/${toB + 1000}?owner=a`);
+    assert.equal(unknown.statusCode, 404);
+    assert.equal(code(unknown), "share_not_found");
+
+    const byGrantor = await call(b.keys.analyst!, "DELETE", `/cases/OP-WITHDRAW/shares/${toC}?owner=a`);
+    assert.deepEqual([byGrantor.statusCode, byGrantor.json()], [200, { withdrawn: [toC] }]);
+    assert.equal((await read(c.keys.admin!)).statusCode, 404, "C no longer reads it");
+    assert.equal((await read(b.keys.analyst!)).statusCode, 200, "B still does");
+
+    const toCAgain = await shareId(b.keys.analyst!, { organisation: "c" });
+    const byOwner = await call(a.keys.analyst!, "DELETE", `/cases/OP-WITHDRAW/shares/${toB}?owner=a`);
+    assert.deepEqual([byOwner.statusCode, byOwner.json()], [200, { withdrawn: [toB, toCAgain] }]);
+    for (const key of [b.keys.analyst!, c.keys.admin!]) assert.equal((await read(key)).statusCode, 404);
+    assert.equal(
+      (await call(b.keys.analyst!, "GET", "/cases/OP-WITHDRAW")).statusCode,
+      200,
+      "B's own case of the same reference is untouched",
+    );
+    assert.equal((await call(a.keys.analyst!, "DELETE", `/cases/OP-WITHDRAW/shares/${toB}`)).statusCode, 404);
+
+    const audit = await fixture.store.audit.list({ limit: 10_000 });
+    assert.equal(audit.filter((e) => e.action === "case.share_withdrawn").length, 3, "B's for B and A; A's");
+    assert.ok(
+      audit.some(
+        (e) =>
+          e.action === "case.unauthorized" &&
+          e.organisationId === c.organisationId &&
+          e.details.attempted === "withdraw_share",
+      ),
+    );
+  });
+
   it("describes the sharing routes in /v1/openapi.json", async () => {
     const spec = (await fixture.app.inject({ url: "/v1/openapi.json" })).json() as {
       paths: Record<string, Record<string, unknown>>;
     };
     assert.deepEqual(Object.keys(spec.paths["/v1/cases/{reference}/shares"] ?? {}).sort(), ["get", "post"]);
+    assert.ok(spec.paths["/v1/cases/{reference}/shares/{id}"]?.delete);
     assert.ok(spec.paths["/v1/sharing-groups"]?.post);
     assert.ok(spec.paths["/v1/users/{id}/clearance"]?.put);
   });

@@ -219,6 +219,28 @@ export function registerCaseCommands(program: Command, context: CliContext): voi
 
   common(
     cases
+      .command("unshare")
+      .description(
+        "withdraw a share, and every share passed on from it (the case's owner or the share's grantor)",
+      )
+      .argument("<reference>", "the case")
+      .requiredOption("--share <id>", "the share, as `case shares` lists it", positiveInteger)
+      .option("--owner <slug>", "the owning organisation of a case shared with yours")
+      .option("--operator <who>", "who withdraws it (default: cli:<login name>)"),
+  ).action(async (reference: string, options: CaseOptions & { share: number }) => {
+    const { withdrawn } = await withCases(options, (service, caller) =>
+      service.withdrawShare(caller, reference, options.share, options.owner),
+    );
+    if (options.json) return write(JSON.stringify({ withdrawn }, null, 2));
+    const passedOn = withdrawn.slice(1);
+    write(
+      `Case ${printable(reference)}: share ${options.share} withdrawn` +
+        (passedOn.length > 0 ? `, with the shares passed on from it (${passedOn.join(", ")})` : ""),
+    );
+  });
+
+  common(
+    cases
       .command("shares")
       .description("who a case is shared with")
       .argument("<reference>", "the case")

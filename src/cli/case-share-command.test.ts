@@ -96,4 +96,28 @@ describe("wildtrawl case share, admin sharing-group and admin user clearance", (
     assert.equal(set.code, exitCodes.ok, set.stderr);
     assert.match(set.stdout, /holds TLP:AMBER and H1 \(set by system:cli\)/);
   });
+
+  it("withdraws a share: the recipient no longer lists the case, and an unknown share is named", async () => {
+    assert.equal(
+      (await run("case", "create", "OP-2", "--org", "unit", "--title", "Scales", "--marking", "GREEN")).code,
+      exitCodes.ok,
+    );
+    const shared = await run("case", "share", "OP-2", "--org", "unit", "--with", "ngo", "--json");
+    assert.equal(shared.code, exitCodes.ok, shared.stderr);
+    const { id } = JSON.parse(shared.stdout) as { id: number };
+    assert.match((await run("case", "list", "--org", "ngo")).stdout, /^OP-2 /m);
+
+    const byRecipient = await run("case", "unshare", "OP-2", "--org", "ngo", "--share", String(id));
+    assert.equal(byRecipient.code, exitCodes.failure);
+    assert.match(byRecipient.stderr, /only the case's owner or the organisation that granted share/);
+
+    const withdrawn = await run("case", "unshare", "OP-2", "--org", "unit", "--share", String(id));
+    assert.equal(withdrawn.code, exitCodes.ok, withdrawn.stderr);
+    assert.equal(withdrawn.stdout.trim(), `Case OP-2: share ${id} withdrawn`);
+    assert.doesNotMatch((await run("case", "list", "--org", "ngo")).stdout, /OP-2/);
+
+    const again = await run("case", "unshare", "OP-2", "--org", "unit", "--share", String(id));
+    assert.equal(again.code, exitCodes.notFound);
+    assert.match(again.stderr, new RegExp(`no share ${id} in force`));
+  });
 });

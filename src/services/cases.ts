@@ -299,6 +299,41 @@ export function createCaseService(store: Store) {
       return outcome;
     },
 
+    /**
+     * Withdraws a share and every share passed on from it (audited). Only the case's owner and the organisation that
+     * granted the share may: anyone else who reads the case gets `share_not_permitted`, audited; a share that is
+     * not one in force of this case is `share_not_found`.
+     */
+    async withdrawShare(
+      caller: CaseCaller,
+      reference: string,
+      shareId: number,
+      owner?: string,
+    ): Promise<{ withdrawn: number[] }> {
+      const { found } = await resolve(caller, reference, owner);
+      const share = (await store.sharing.sharesOf([found.id])).find((s) => s.id === shareId);
+      if (share === undefined)
+        throw new NotFoundError("share_not_found", `case "${reference}" has no share ${shareId} in force`);
+      if (
+        caller.organisationId !== found.organisationId &&
+        caller.organisationId !== share.grantedByOrganisationId
+      )
+        await refuse(
+          caller,
+          found,
+          "withdraw_share",
+          new PermissionError(
+            "share_not_permitted",
+            `only the case's owner or the organisation that granted share ${shareId} can withdraw it`,
+          ),
+        );
+      const withdrawn = await store.sharing.withdraw(found.id, shareId, caller.actor, caller.organisationId);
+      // Withdrawn meanwhile by someone else: as if it had never been in force.
+      if (withdrawn.length === 0)
+        throw new NotFoundError("share_not_found", `case "${reference}" has no share ${shareId} in force`);
+      return { withdrawn };
+    },
+
     /** The shares the caller may see: all of them for the owner; else those made by or reaching the organisation. */
     async shares(caller: CaseCaller, reference: string, owner?: string): Promise<CaseShare[]> {
       const { found, decision, subject } = await resolve(caller, reference, owner);

@@ -146,6 +146,81 @@ export function sharingContract(newDatabase: () => Promise<ContractDatabase>): v
       );
     });
 
+    it("withdraws a share with every share passed on from it, audited, and then it reaches no one", async () => {
+      const base = {
+        caseId: theCase.id,
+        sharingGroupId: null,
+        profile: "read" as const,
+        marking: "AMBER" as const,
+        handling: "H2" as const,
+      };
+      const toB = await store.sharing.share(
+        { ...base, organisationId: b.id, onwardHops: 2, parentShareId: null, grantedByOrganisationId: a.id },
+        actor,
+      );
+      const toC = await store.sharing.share(
+        {
+          ...base,
+          organisationId: c.id,
+          onwardHops: 1,
+          parentShareId: toB.id,
+          grantedByOrganisationId: b.id,
+        },
+        actor,
+      );
+      const toBAgain = await store.sharing.share(
+        {
+          ...base,
+          organisationId: b.id,
+          onwardHops: 0,
+          parentShareId: toC.id,
+          grantedByOrganisationId: c.id,
+        },
+        actor,
+      );
+      const direct = await store.sharing.share(
+        { ...base, organisationId: c.id, onwardHops: 0, parentShareId: null, grantedByOrganisationId: a.id },
+        actor,
+      );
+
+      assert.deepEqual(await store.sharing.withdraw(theCase.id, toC.id, "user:9", b.id), [
+        toC.id,
+        toBAgain.id,
+      ]);
+      assert.deepEqual(await store.sharing.sharesOf([theCase.id]), [toB, direct]);
+      assert.deepEqual(
+        await store.sharing.withdraw(theCase.id, toC.id, "user:9", b.id),
+        [],
+        "already withdrawn",
+      );
+      assert.deepEqual(
+        await store.sharing.withdraw(theCase.id + 1000, toB.id, "user:9", a.id),
+        [],
+        "another case",
+      );
+
+      assert.deepEqual(await store.sharing.withdraw(theCase.id, toB.id, actor, a.id), [toB.id]);
+      assert.deepEqual(await store.sharing.withdraw(theCase.id, direct.id, actor, a.id), [direct.id]);
+      assert.deepEqual(await store.sharing.sharesOf([theCase.id]), []);
+      assert.deepEqual(await store.sharing.casesReaching(b.id, []), [], "a withdrawn share reaches no one");
+      assert.deepEqual(await store.sharing.casesReaching(c.id, []), []);
+
+      const audit = await store.audit.list({ subjectType: "case", subjectId: String(theCase.id) });
+      assert.deepEqual(
+        audit
+          .filter((e) => e.action === "case.share_withdrawn")
+          .map((e) => [e.organisationId, e.actor, e.details.withdrawnShareIds]),
+        [
+          [b.id, "user:9", [toC.id, toBAgain.id]],
+          [a.id, "user:9", [toC.id, toBAgain.id]],
+          [a.id, actor, [toB.id]],
+          [a.id, actor, [direct.id]],
+        ],
+      );
+      const row = (await database.rows("case_shares")).find((r) => Number(r.id) === toC.id);
+      assert.equal(row?.withdrawn_by, "user:9", "the row stays, with who withdrew it");
+    });
+
     it("distributes a case to its sharing group", async () => {
       const group = await store.sharing.createGroup(
         { organisationId: a.id, slug: "ac", name: "A, C", memberIds: [c.id] },

@@ -143,8 +143,14 @@ export interface SharingRepository {
   groupsOf(organisationId: number): Promise<SharingGroup[]>;
   /** Records a share, audited for the granting organisation and, when another, for the case's owner. */
   share(share: NewCaseShare, actor: string): Promise<CaseShare>;
-  /** The shares of these cases, oldest first. */
+  /** The shares of these cases in force (not withdrawn), oldest first. */
   sharesOf(caseIds: readonly number[]): Promise<CaseShare[]>;
+  /**
+   * Withdraws a share of the case and every share passed on from it, in one transaction, audited for the
+   * withdrawing organisation and the case's owner. Returns the ids withdrawn, the share's first; none when the
+   * share is not one in force of that case.
+   */
+  withdraw(caseId: number, shareId: number, actor: string, organisationId: number): Promise<number[]>;
   /**
    * Cases of other organisations that a share or their sharing group distributes to the organisation or to one of
    * its groups, optionally only those with a reference: candidates for the access decision, not its answer.

@@ -12,6 +12,7 @@ import { loginFailures } from "./0009-login-failures.ts";
 import { sharing } from "./0010-sharing.ts";
 import { rateLimits } from "./0011-rate-limits.ts";
 import { sqliteReviewOrder } from "./0012-sqlite-review-order.ts";
+import { shareWithdrawal } from "./0013-share-withdrawal.ts";
 
 /**
  * One schema change, written for both databases side by side so they cannot drift apart. Rules (docs/storage.md):
@@ -38,6 +39,7 @@ export const migrations: readonly Migration[] = [
   sharing,
   rateLimits,
   sqliteReviewOrder,
+  shareWithdrawal,
 ];
 
 export function migrationChecksum(migration: Migration, dialect: "sqlite" | "postgres"): string {

@@ -178,12 +178,41 @@ export class SqlSharingRepository implements SharingRepository {
     for (let start = 0; start < caseIds.length; start += 500) {
       const chunk = caseIds.slice(start, start + 500);
       const rows = await this.#db.all(
-        `SELECT * FROM case_shares WHERE case_id IN (${placeholders(chunk.length)}) ORDER BY id`,
+        `SELECT * FROM case_shares WHERE case_id IN (${placeholders(chunk.length)}) AND withdrawn_at IS NULL
+         ORDER BY id`,
         chunk,
       );
       shares.push(...rows.map(shareFromRow));
     }
     return shares.sort((a, b) => a.id - b.id);
+  }
+
+  async withdraw(caseId: number, shareId: number, actor: string, organisationId: number): Promise<number[]> {
+    return this.#db.transaction(async (tx) => {
+      const caseRow = await tx.get("SELECT organisation_id, reference FROM cases WHERE id = ?", [caseId]);
+      if (caseRow === undefined) return [];
+      const shares = await new SqlSharingRepository(tx, this.#context).sharesOf([caseId]);
+      if (!shares.some((share) => share.id === shareId)) return [];
+      // Shares are passed on only from older ones, so one pass in id order finds every descendant.
+      const withdrawn = new Set([shareId]);
+      for (const share of shares)
+        if (share.parentShareId !== null && withdrawn.has(share.parentShareId)) withdrawn.add(share.id);
+      const ids = [...withdrawn];
+      await tx.run(
+        `UPDATE case_shares SET withdrawn_at = ?, withdrawn_by = ? WHERE id IN (${placeholders(ids.length)})`,
+        [this.#context.clock(), actor, ...ids],
+      );
+      for (const auditedFor of new Set([organisationId, toNumber(caseRow.organisation_id)]))
+        await auditIn(tx, this.#context, {
+          organisationId: auditedFor,
+          actor,
+          action: "case.share_withdrawn",
+          subjectType: "case",
+          subjectId: caseId,
+          details: { reference: toText(caseRow.reference), shareId, withdrawnShareIds: ids },
+        });
+      return ids;
+    });
   }
 
   async casesReaching(
@@ -196,7 +225,7 @@ export class SqlSharingRepository implements SharingRepository {
       `SELECT * FROM cases c
        WHERE c.organisation_id <> ? ${reference !== undefined ? "AND c.reference = ?" : ""}
          AND (c.sharing_group_id ${inGroups}
-           OR EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = c.id
+           OR EXISTS (SELECT 1 FROM case_shares s WHERE s.case_id = c.id AND s.withdrawn_at IS NULL
                       AND (s.organisation_id = ? OR s.sharing_group_id ${inGroups})))
        ORDER BY c.id DESC`,
       [
