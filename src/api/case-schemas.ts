@@ -158,6 +158,16 @@ export const NewSharingGroupRequest = Type.Object(
   },
   { additionalProperties: false },
 );
+export const SharingGroupParams = Type.Object({ slug: Type.String({ minLength: 1, maxLength: 64 }) });
+const organisationSlugs = (description: string) =>
+  Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 100 }), { maxItems: 200, description }));
+export const SharingGroupMembersRequest = Type.Object(
+  {
+    add: organisationSlugs("organisations to add, by slug"),
+    remove: organisationSlugs("organisations to remove, by slug (never the owner)"),
+  },
+  { additionalProperties: false },
+);
 const SharingGroupSchema = Type.Object(
   {
     id: Type.Integer(),

@@ -282,6 +282,47 @@ describe("sharing cases: /v1/cases/{reference}/shares", () => {
     );
   });
 
+  it("a group's owner adds and removes members; a removed member stops reading what the group reaches", async () => {
+    const group = await call(a.keys.admin!, "POST", "/sharing-groups", {
+      slug: "rotating",
+      name: "Rotating",
+      members: [],
+    });
+    assert.equal(group.statusCode, 201, group.body);
+    const opened = await call(a.keys.analyst!, "POST", "/cases", {
+      reference: "OP-ROTATING",
+      title: "t",
+      marking: "GREEN",
+      sharingGroup: "rotating",
+    });
+    assert.equal(opened.statusCode, 201, opened.body);
+    const members = (key: string, body: object) =>
+      call(key, "POST", "/sharing-groups/rotating/members", body);
+    const read = () => call(c.keys.admin!, "GET", "/cases/OP-ROTATING");
+    assert.equal((await read()).statusCode, 404);
+
+    const added = await members(a.keys.admin!, { add: ["c"] });
+    assert.equal(added.statusCode, 200, added.body);
+    assert.deepEqual(
+      (added.json() as { group: { memberIds: number[] } }).group.memberIds,
+      [a.organisationId, c.organisationId].sort((x, y) => x - y),
+    );
+    assert.equal((await read()).statusCode, 200);
+    assert.equal(
+      (await members(c.keys.admin!, { remove: ["c"] })).statusCode,
+      404,
+      "C is a member, not the owner",
+    );
+    assert.equal((await members(a.keys.analyst!, { add: ["b"] })).statusCode, 403, "admins only");
+    const owner = await members(a.keys.admin!, { remove: ["a"] });
+    assert.deepEqual([owner.statusCode, code(owner)], [400, "sharing_group_owner"]);
+    const unknown = await members(a.keys.admin!, { add: ["nobody"] });
+    assert.deepEqual([unknown.statusCode, code(unknown)], [404, "organisation_not_found"]);
+
+    assert.equal((await members(a.keys.admin!, { remove: ["c"] })).statusCode, 200);
+    assert.equal((await read()).statusCode, 404, "C no longer reads it");
+  });
+
   it("describes the sharing routes in /v1/openapi.json", async () => {
     const spec = (await fixture.app.inject({ url: "/v1/openapi.json" })).json() as {
       paths: Record<string, Record<string, unknown>>;
@@ -289,6 +330,7 @@ describe("sharing cases: /v1/cases/{reference}/shares", () => {
     assert.deepEqual(Object.keys(spec.paths["/v1/cases/{reference}/shares"] ?? {}).sort(), ["get", "post"]);
     assert.ok(spec.paths["/v1/cases/{reference}/shares/{id}"]?.delete);
     assert.ok(spec.paths["/v1/sharing-groups"]?.post);
+    assert.ok(spec.paths["/v1/sharing-groups/{slug}/members"]?.post);
     assert.ok(spec.paths["/v1/users/{id}/clearance"]?.put);
   });
 });

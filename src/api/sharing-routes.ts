@@ -3,6 +3,8 @@ import {
   ClearanceRequest,
   ClearanceResponse,
   NewSharingGroupRequest,
+  SharingGroupMembersRequest,
+  SharingGroupParams,
   SharingGroupResponse,
   SharingGroupsResponse,
 } from "./case-schemas.ts";
@@ -39,6 +41,25 @@ export function registerSharingRoutes(app: ApiApp, services: ApiServices): void 
     },
     async (request, reply) =>
       reply.code(201).send({ group: await services.sharing.createGroup(principalOf(request), request.body) }),
+  );
+
+  app.post(
+    "/sharing-groups/:slug/members",
+    {
+      config: admin,
+      schema: {
+        tags: ["sharing"],
+        summary:
+          "Add and remove member organisations of a group yours owns (audited); a removed member stops reading " +
+          "the cases the group reaches at once",
+        params: SharingGroupParams,
+        body: SharingGroupMembersRequest,
+        response: { 200: SharingGroupResponse, ...errors },
+      },
+    },
+    async (request) => ({
+      group: await services.sharing.changeMembers(principalOf(request), request.params.slug, request.body),
+    }),
   );
 
   app.get(

@@ -299,17 +299,14 @@ export function registerAdminCommands(
   const group = admin
     .command("sharing-group")
     .description("named sets of organisations that cases are shared with");
+  const repeated = (value: string, previous: string[] = []) => [...previous, value];
   group
     .command("create")
     .description("create a sharing group of organisations; the owning one is always a member")
     .requiredOption("--org <slug>", "the organisation that owns it")
     .requiredOption("--slug <slug>", "the group's short name (a-z, 0-9, -)")
     .option("--name <name>", "the group's full name (default: the slug)")
-    .option(
-      "--member <slug>",
-      "a member organisation (repeat for more)",
-      (value, previous: string[] = []) => [...previous, value],
-    )
+    .option("--member <slug>", "a member organisation (repeat for more)", repeated)
     .action(async (options: { org: string; slug: string; name?: string; member?: string[] }) => {
       const created = await withSharing(async (sharing, store) => {
         const owner = await organisationFor(store, options.org, "which organisation owns the group");
@@ -321,5 +318,24 @@ export function registerAdminCommands(
       write(
         `Created sharing group ${created.slug} (id ${created.id}) of ${created.memberIds.length} organisation(s)`,
       );
+    });
+  group
+    .command("members")
+    .description(
+      "add or remove member organisations; a removed one stops reading what the group reaches at once",
+    )
+    .requiredOption("--org <slug>", "the organisation that owns the group")
+    .requiredOption("--slug <slug>", "the group")
+    .option("--add <slug>", "an organisation to add (repeat for more)", repeated)
+    .option("--remove <slug>", "an organisation to remove (repeat for more)", repeated)
+    .action(async (options: { org: string; slug: string; add?: string[]; remove?: string[] }) => {
+      const changed = await withSharing(async (sharing, store) => {
+        const owner = await organisationFor(store, options.org, "which organisation owns the group");
+        return sharing.changeMembers({ organisationId: owner.id, actor: cliActor }, options.slug, {
+          add: options.add ?? [],
+          remove: options.remove ?? [],
+        });
+      });
+      write(`Sharing group ${changed.slug}: ${changed.memberIds.length} organisation(s)`);
     });
 }

@@ -97,6 +97,20 @@ describe("wildtrawl case share, admin sharing-group and admin user clearance", (
     assert.match(set.stdout, /holds TLP:AMBER and H1 \(set by system:cli\)/);
   });
 
+  it("adds and removes members of a sharing group", async () => {
+    assert.equal((await run("admin", "sharing-group", "create", "--org", "unit", "--slug", "trio")).code, 0);
+    const members = (org: string, ...change: string[]) =>
+      run("admin", "sharing-group", "members", "--org", org, "--slug", "trio", ...change);
+    const added = await members("unit", "--add", "ncb", "--add", "ngo");
+    assert.equal(added.code, exitCodes.ok, added.stderr);
+    assert.equal(added.stdout.trim(), "Sharing group trio: 3 organisation(s)");
+    const removed = await members("unit", "--remove", "ngo");
+    assert.equal(removed.stdout.trim(), "Sharing group trio: 2 organisation(s)");
+    const notOwner = await members("ncb", "--add", "ngo");
+    assert.equal(notOwner.code, exitCodes.notFound);
+    assert.match(notOwner.stderr, /no sharing group "trio" of yours/);
+  });
+
   it("withdraws a share: the recipient no longer lists the case, and an unknown share is named", async () => {
     assert.equal(
       (await run("case", "create", "OP-2", "--org", "unit", "--title", "Scales", "--marking", "GREEN")).code,

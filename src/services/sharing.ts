@@ -97,6 +97,26 @@ export function createSharingService(store: Store) {
       );
     },
 
+    /**
+     * Adds and removes member organisations of a group the caller's organisation owns (audited). Access follows
+     * membership as it is now: a removed member stops reading what the group reaches; a share made to it by name
+     * stays until withdrawn.
+     */
+    async changeMembers(
+      caller: SharingCaller,
+      slug: string,
+      change: { add?: readonly string[]; remove?: readonly string[] },
+    ): Promise<SharingGroup> {
+      const group = await store.sharing.getGroup(slug);
+      if (group === null || group.organisationId !== caller.organisationId)
+        throw new NotFoundError("sharing_group_not_found", `no sharing group "${slug}" of yours`);
+      return store.sharing.changeMembers(
+        group.id,
+        { add: await organisationIds(change.add ?? []), remove: await organisationIds(change.remove ?? []) },
+        caller.actor,
+      );
+    },
+
     /** The groups the caller's organisation belongs to. */
     listGroups(caller: SharingCaller): Promise<SharingGroup[]> {
       return store.sharing.groupsOf(caller.organisationId);

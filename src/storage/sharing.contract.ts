@@ -73,6 +73,52 @@ export function sharingContract(newDatabase: () => Promise<ContractDatabase>): v
       );
     });
 
+    it("adds and removes members, keeps the owner, and audits only what changed", async () => {
+      const group = await store.sharing.createGroup(
+        { organisationId: a.id, slug: "pair", name: "Pair", memberIds: [b.id] },
+        actor,
+      );
+      const changed = await store.sharing.changeMembers(
+        group.id,
+        { add: [c.id, b.id], remove: [b.id] },
+        "user:3",
+      );
+      assert.deepEqual(
+        changed.memberIds,
+        [a.id, c.id].sort((x, y) => x - y),
+      );
+      assert.deepEqual(
+        (await store.sharing.groupsOf(b.id)).map((g) => g.id),
+        [],
+      );
+      assert.deepEqual(
+        (await store.sharing.groupsOf(c.id)).map((g) => g.id),
+        [group.id],
+      );
+      assert.deepEqual(
+        await store.sharing.changeMembers(group.id, { add: [c.id] }, "user:3"),
+        changed,
+        "no change",
+      );
+      await assert.rejects(
+        store.sharing.changeMembers(group.id, { remove: [a.id] }, "user:3"),
+        (e: unknown) => e instanceof UsageError && e.code === "sharing_group_owner",
+      );
+      assert.deepEqual(
+        (await store.sharing.getGroup("pair"))!.memberIds,
+        changed.memberIds,
+        "nothing half-done",
+      );
+      const audit = await store.audit.list({ subjectType: "sharing_group" });
+      assert.deepEqual(
+        audit.map((e) => [e.action, e.actor, e.details.added ?? null, e.details.removed ?? null]),
+        [
+          ["sharing_group.created", actor, null, null],
+          ["sharing_group.members_changed", "user:3", [c.id], [b.id]],
+        ],
+      );
+    });
+
     it("records shares with their audit, and finds the cases they reach", async () => {
       assert.equal(theCase.handling, "H2");
       assert.equal(theCase.sharingGroupId, null);

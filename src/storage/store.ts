@@ -141,6 +141,16 @@ export interface SharingRepository {
   groups(ids: readonly number[]): Promise<SharingGroup[]>;
   /** The groups the organisation belongs to (its own included), by slug. */
   groupsOf(organisationId: number): Promise<SharingGroup[]>;
+  /**
+   * Adds or removes a member of a group (audited for the group's owner); adding a member twice or removing one that
+   * is not changes nothing and audits nothing. The owner is always a member: removing it is `UsageError`
+   * "sharing_group_owner". Returns the group as it is now.
+   */
+  changeMembers(
+    groupId: number,
+    change: { add?: readonly number[]; remove?: readonly number[] },
+    actor: string,
+  ): Promise<SharingGroup>;
   /** Records a share, audited for the granting organisation and, when another, for the case's owner. */
   share(share: NewCaseShare, actor: string): Promise<CaseShare>;
   /** The shares of these cases in force (not withdrawn), oldest first. */

@@ -123,6 +123,46 @@ export class SqlSharingRepository implements SharingRepository {
     );
   }
 
+  async changeMembers(
+    groupId: number,
+    change: { add?: readonly number[]; remove?: readonly number[] },
+    actor: string,
+  ): Promise<SharingGroup> {
+    return this.#db.transaction(async (tx) => {
+      const inTx = new SqlSharingRepository(tx, this.#context);
+      const [group] = await inTx.groups([groupId]);
+      if (group === undefined) throw new UsageError("sharing_group_not_found", `no sharing group ${groupId}`);
+      if (change.remove?.includes(group.organisationId))
+        throw new UsageError(
+          "sharing_group_owner",
+          `the owner of sharing group "${group.slug}" stays a member`,
+        );
+      const members = new Set(group.memberIds);
+      const added = [...new Set(change.add ?? [])].filter((id) => !members.has(id));
+      const removed = [...new Set(change.remove ?? [])].filter((id) => members.has(id));
+      for (const organisationId of added)
+        await tx.run("INSERT INTO sharing_group_members (sharing_group_id, organisation_id) VALUES (?, ?)", [
+          groupId,
+          organisationId,
+        ]);
+      for (const organisationId of removed)
+        await tx.run("DELETE FROM sharing_group_members WHERE sharing_group_id = ? AND organisation_id = ?", [
+          groupId,
+          organisationId,
+        ]);
+      if (added.length > 0 || removed.length > 0)
+        await auditIn(tx, this.#context, {
+          organisationId: group.organisationId,
+          actor,
+          action: "sharing_group.members_changed",
+          subjectType: "sharing_group",
+          subjectId: groupId,
+          details: { slug: group.slug, added, removed },
+        });
+      return (await inTx.groups([groupId]))[0]!;
+    });
+  }
+
   async share(share: NewCaseShare, actor: string): Promise<CaseShare> {
     return this.#db.transaction(async (tx) => {
       const caseRow = await tx.get("SELECT organisation_id, reference FROM cases WHERE id = ?", [
