@@ -110,6 +110,21 @@ export class RetryLaterError extends FetchError {
   }
 }
 
+/**
+ * `host_paused`: the host asked for a pause (Retry-After on a 429 or 503) longer than a fetch waits, and it has not
+ * passed: nothing is sent to the host before it has, and no fetch waits hours in its line.
+ */
+export class HostPausedError extends FetchError {
+  readonly retryAfterMs: number;
+  override get temporary() {
+    return true;
+  }
+  constructor(url: string, host: string, retryAfterMs: number) {
+    super("host_paused", url, `${host} asked for a pause of ${Math.ceil(retryAfterMs / 1000)} s more`);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
 /** `circuit_open`: the host failed too many times in a row; nothing is sent until `retryAfterMs` has passed. */
 export class CircuitOpenError extends FetchError {
   readonly retryAfterMs: number;

@@ -260,9 +260,14 @@ describe("fetcher", () => {
       });
       const fetcher = testFetcher();
       const error = await rejectsWithCode(fetcher.fetch(url), "retry_after_too_long");
-      fetcher.close();
       assert.equal(error.temporary, true);
+      // Not waited for, yet honoured: the host hears nothing more from this fetcher until the day has passed.
+      await rejectsWithCode(fetcher.fetch(url), "host_paused");
+      const other = route("/another-page", (_request, response) => response.writeHead(200).end("ok"));
+      await rejectsWithCode(fetcher.fetch(other), "host_paused");
+      fetcher.close();
       assert.equal(hitCount("/come-back-tomorrow"), 1);
+      assert.equal(hitCount("/another-page"), 0);
     });
 
     it("retries network errors", async () => {

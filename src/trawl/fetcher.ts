@@ -206,6 +206,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
     maxQueuedPerHost: settings.maxQueuedPerHost,
     breakerFailureThreshold: settings.breakerFailureThreshold,
     breakerOpenMs: settings.breakerOpenMs,
+    maxPauseWaitMs: settings.maxRetryAfterMs,
   });
   const robots =
     options.respectRobotsTxt === false
@@ -357,13 +358,14 @@ export function createFetcher(options: FetcherOptions): Fetcher {
         const warc = await record(url, response.capture, response.truncated ? "length" : undefined);
         if (!transient) return { response, warc, attempts: attempt, queuedMs };
         const retryAfterMs = parseRetryAfterMs(response.headers["retry-after"], now());
+        // However long: a pause too long to wait for still holds, so no later claim of a URL on the host asks sooner.
+        if (retryAfterMs !== undefined && hostWideRetryAfterStatuses.has(response.status)) {
+          scheduler.pauseFor(host, retryAfterMs);
+        }
         if (retryAfterMs !== undefined && retryAfterMs > settings.maxRetryAfterMs) {
           const error = new RetryLaterError(url.href, response.status, retryAfterMs);
           error.warc = warc;
           throw error;
-        }
-        if (retryAfterMs !== undefined && hostWideRetryAfterStatuses.has(response.status)) {
-          scheduler.pauseFor(host, retryAfterMs);
         }
         if (attempt >= settings.maxAttempts) {
           const error = new TransientStatusError(url.href, response.status, retryAfterMs);

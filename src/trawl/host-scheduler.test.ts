@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { CircuitOpenError, FetchAbortedError, QueueFullError } from "./fetch-errors.ts";
+import { CircuitOpenError, FetchAbortedError, HostPausedError, QueueFullError } from "./fetch-errors.ts";
 import { HostScheduler, type HostSchedulerOptions } from "./host-scheduler.ts";
 import { backoffDelayMs, parseRetryAfterMs, transientStatuses } from "./retry-policy.ts";
 
@@ -75,6 +75,22 @@ describe("host scheduler", () => {
     const started = performance.now();
     (await s.acquire("a", "u")).release("success");
     assert.ok(performance.now() - started >= 190);
+  });
+
+  it("refuses at once, rather than hold its callers, while a host is paused beyond the longest wait", async () => {
+    const s = scheduler({ maxConcurrentPerHost: 1, maxPauseWaitMs: 1000 });
+    const held = await s.acquire("a", "u");
+    const waiting = s.acquire("a", "in line");
+    s.pauseFor("a", 60_000);
+    await assert.rejects(waiting, HostPausedError, "the caller in line is told");
+    await assert.rejects(s.acquire("a", "later"), (error: unknown) => {
+      assert.ok(error instanceof HostPausedError);
+      assert.equal(error.code, "host_paused");
+      assert.ok(error.retryAfterMs > 1000 && error.temporary);
+      return true;
+    });
+    held.release("neutral");
+    (await s.acquire("b", "u")).release("success");
   });
 
   it("opens the breaker after consecutive failures, then lets one probe through", async () => {

@@ -1,4 +1,4 @@
-import { CircuitOpenError, FetchAbortedError, QueueFullError } from "./fetch-errors.ts";
+import { CircuitOpenError, FetchAbortedError, HostPausedError, QueueFullError } from "./fetch-errors.ts";
 
 /**
  * Politeness per host: a minimum spacing between request starts (requests per second, raised by robots.txt
@@ -13,6 +13,8 @@ export interface HostSchedulerOptions {
   readonly breakerFailureThreshold: number;
   /** How long an open breaker refuses before letting one probe through. */
   readonly breakerOpenMs: number;
+  /** A host paused for longer than this refuses at once (`host_paused`) rather than hold its callers (default ∞). */
+  readonly maxPauseWaitMs?: number;
   /** A monotonic clock in ms (default `performance.now`): spacing must not jump with the wall clock. */
   readonly now?: () => number;
 }
@@ -65,7 +67,15 @@ export class HostScheduler {
   /** Sends nothing more to the host for `durationMs` (a Retry-After). */
   pauseFor(host: string, durationMs: number) {
     const state = this.#state(host);
-    state.pausedUntilMs = Math.max(state.pausedUntilMs, this.#now() + durationMs);
+    const now = this.#now();
+    state.pausedUntilMs = Math.max(state.pausedUntilMs, now + durationMs);
+    const pausedForMs = state.pausedUntilMs - now;
+    if (pausedForMs <= (this.#options.maxPauseWaitMs ?? Infinity)) return;
+    // Those already in line would otherwise wait out the whole pause.
+    for (const waiter of state.queue.splice(0)) {
+      waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      waiter.reject(new HostPausedError(waiter.url, host, pausedForMs));
+    }
   }
 
   /** Fails fast when the host's breaker is open; otherwise waits in the host's line for a slot. */
@@ -74,6 +84,10 @@ export class HostScheduler {
     if (signal?.aborted) return Promise.reject(new FetchAbortedError("aborted", url, "fetch aborted"));
     const refusal = this.#breakerRefusal(state, host, url, false);
     if (refusal) return Promise.reject(refusal);
+    const pausedForMs = state.pausedUntilMs - this.#now();
+    if (pausedForMs > (this.#options.maxPauseWaitMs ?? Infinity)) {
+      return Promise.reject(new HostPausedError(url, host, pausedForMs));
+    }
     if (state.queue.length >= this.#options.maxQueuedPerHost) {
       return Promise.reject(
         new QueueFullError("queue_full", url, `${state.queue.length} requests already wait for ${host}`),

@@ -41,6 +41,10 @@ describe("page analysis in worker threads (RELIABILITY H3)", () => {
     await pool.close();
   });
 
+  it("is ready once its worker has loaded", async () => {
+    await pool.ready();
+  });
+
   it("gives the same analysis as the trawler's own thread", async () => {
     const species = await loadSpeciesIndex(defaultReferenceDataPath);
     const [lexicon, model] = await Promise.all([
@@ -78,6 +82,10 @@ describe("page analysis in worker threads (RELIABILITY H3)", () => {
   it("says so when the workers cannot load what detection needs", async () => {
     const broken = createPageAnalysisPool({ ...paths, lexiconDir: "/nonexistent/lexicon" });
     try {
+      await assert.rejects(
+        broken.ready(),
+        (error: unknown) => error instanceof PageAnalysisError && error.code === "analysis_unavailable",
+      );
       await assert.rejects(
         broken.analyse(request("https://shop.example/item/3", listingPage)),
         (error: unknown) => error instanceof PageAnalysisError && error.code === "analysis_unavailable",

@@ -27,6 +27,11 @@ export class PageAnalysisError extends WildtrawlError {}
 
 export interface PageAnalysisPool {
   readonly analyse: PageAnalyser;
+  /**
+   * Resolves once the first workers have loaded what detection needs (seconds), or rejects as `analyse` would:
+   * lets a caller load in parallel and start its clock, or its trawl, with the pool warm.
+   */
+  ready(): Promise<void>;
   /** Workers replaced after a timeout or crash since the pool started. */
   readonly replacedWorkers: () => number;
   close(): Promise<void>;
@@ -60,6 +65,10 @@ export function createPageAnalysisPool(options: PageAnalysisPoolOptions): PageAn
   let replaced = 0;
   let closed = false;
   let loadFailure: Error | null = null;
+  let loaded = 0;
+  const started = Promise.withResolvers<void>();
+  // Nobody may ever ask: an unobserved rejection must not end the process.
+  started.promise.catch(() => {});
 
   const spawn = (): Slot => {
     const worker = new Worker(new URL("./page-analysis-worker.ts", import.meta.url), {
@@ -82,6 +91,7 @@ export function createPageAnalysisPool(options: PageAnalysisPoolOptions): PageAn
   const onMessage = (slot: Slot, message: WorkerMessage) => {
     if (message.type === "ready") {
       slot.ready = true;
+      if (++loaded === size) started.resolve();
       dispatch();
       return;
     }
@@ -91,6 +101,7 @@ export function createPageAnalysisPool(options: PageAnalysisPoolOptions): PageAn
         `page analysis workers: ${message.message}`,
       );
       for (const task of waiting.splice(0)) task.reject(loadFailure);
+      started.reject(loadFailure);
       return;
     }
     const task = finish(slot);
@@ -162,9 +173,11 @@ export function createPageAnalysisPool(options: PageAnalysisPoolOptions): PageAn
         waiting.push({ request, resolve, reject });
         dispatch();
       }),
+    ready: () => started.promise,
     replacedWorkers: () => replaced,
     async close() {
       closed = true;
+      started.reject(new PageAnalysisError("analysis_closed", "the page analysis pool is closed"));
       for (const task of waiting.splice(0)) {
         task.reject(new PageAnalysisError("analysis_closed", "the page analysis pool is closed"));
       }

@@ -7,7 +7,7 @@ import { normalizeUrl } from "./url-normalize.ts";
  * a revisit is the next generation, whose queue starts empty, so every URL can be fetched again.
  */
 
-/** Why a URL is in the frontier; it orders the work (listings first keeps the frontier small). */
+/** Why a URL is in the frontier; it orders the work. */
 export type FrontierKind = "seed" | "search" | "page" | "listing" | "revisit";
 
 export interface FrontierPayload {
@@ -17,12 +17,18 @@ export interface FrontierPayload {
   readonly listingId?: number;
 }
 
+/**
+ * Discovery first: an index page is claimed before any listing, so the next page of a category is fetched while its
+ * listings are, and the workers never run dry waiting for it behind a category's adverts (with listings first, a
+ * site was crawled in waves, one per page of pagination, each ending with idle workers). The frontier this grows
+ * lives in the database, a row per URL. Revisits before new listings: whether a known advert is gone comes first.
+ */
 const priorities: Readonly<Record<FrontierKind, number>> = {
-  revisit: 4,
-  listing: 3,
-  page: 2,
-  seed: 2,
-  search: 1,
+  seed: 4,
+  page: 4,
+  search: 3,
+  revisit: 2,
+  listing: 1,
 };
 
 /**

@@ -6,6 +6,7 @@ import { after, before, describe, it } from "node:test";
 import { loadFixtureSource } from "../../test/fixtures/web/fixture-sources.ts";
 import { robotsTxt, startFixtureWeb, type FixtureWeb } from "../../test/fixtures/web/server.ts";
 import { sites, type FixtureListing } from "../../test/fixtures/web/generate.ts";
+import { pageSize } from "../../test/fixtures/web/render.ts";
 import { defaultDetectionModelPath, defaultLexiconDir, defaultReferenceDataPath } from "../config.ts";
 import { loadLexicon } from "../reference/load-lexicon.ts";
 import { readDetectionModel } from "../reference/load-model.ts";
@@ -226,6 +227,54 @@ describe("a trawl of the fixture web (three sites, SQLite)", () => {
       revisit.sources.reduce((sum, summary) => sum + summary.removed, 0),
       web.oracle.listings.filter(removedAt1).length,
     );
+  });
+});
+
+describe("the frontier's order", () => {
+  it("fetches a site's index pages, pagination to its end, before any listing", async () => {
+    const web = await startFixtureWeb({ port: 0, slowPageDelayMs: 20 });
+    const database = await newSqliteDatabase();
+    const store = await openStore(database.url);
+    const warcDirectory = await mkdtemp(path.join(tmpdir(), "wildtrawl-trawl-order-"));
+    try {
+      const species = await loadSpeciesIndex(defaultReferenceDataPath);
+      const lexicon = await loadLexicon(species, defaultLexiconDir);
+      const service = createTrawlingService({
+        store,
+        lexicon,
+        now: () => new Date(),
+        warcDirectory,
+        userAgent,
+        software: "wildtrawl/test",
+      });
+      const shop = await loadFixtureSource("shop", web.origin());
+      // One page at a time, so the order of requests is the order of claims.
+      const source = { ...shop, search: [], politeness: { ...shop.politeness, maxConcurrentPerHost: 1 } };
+      await service.trawl({ sources: [source], maxSearchQueries: 0, concurrency: 1, maxPages: 120 });
+      const paths = web
+        .requests()
+        .map((request) => request.path)
+        .filter((path) => path !== "/robots.txt");
+      const isListing = (path: string) => /^\/shop\/(p\/|item\?)/.test(path);
+      const firstListing = paths.findIndex(isListing);
+      assert.ok(firstListing > 0, "listings were reached");
+      const indexPages = paths.filter((path) => path === "/shop/" || path.startsWith("/shop/c/"));
+      assert.deepEqual(paths.slice(0, firstListing), indexPages, "every index page came before any listing");
+      const perCategory = new Map<string, number>();
+      for (const listing of web.oracle.visible("shop", 0)) {
+        perCategory.set(listing.category, (perCategory.get(listing.category) ?? 0) + 1);
+      }
+      for (const [category, count] of perCategory) {
+        const last = Math.ceil(count / pageSize.shop);
+        const lastPage = last > 1 ? `/shop/c/${category}?page=${last}` : `/shop/c/${category}`;
+        assert.ok(indexPages.includes(lastPage), `${lastPage}: the category's pagination walked to its end`);
+      }
+    } finally {
+      await store.close();
+      await web.close();
+      await database.drop();
+      await rm(warcDirectory, { recursive: true, force: true });
+    }
   });
 });
 
