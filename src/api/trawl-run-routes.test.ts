@@ -178,8 +178,11 @@ describe("trawl runs: /v1/sources/:id/runs and /v1/trawl-runs/:id", () => {
   it("ends a run a killed process left running when the next visit starts, and lists the visit's failures", async () => {
     // What a process killed mid-visit leaves: a run that says it is running, and nobody holding its pages.
     const orphan = await store.sources.startRun(forum.id);
-    // A revisit job goes first in the queue, so the claim below takes this one.
-    const failed = frontierJob(forum.id, 1, { url: `${web.origin("forum")}trap/bomb`, kind: "revisit" })!;
+    // Ahead of everything in the queue, so that the claim below takes this one.
+    const failed = {
+      ...frontierJob(forum.id, 1, { url: `${web.origin("forum")}trap/bomb`, kind: "revisit" })!,
+      priority: 1000,
+    };
     await store.jobs.enqueue(failed);
     const [claimed] = await store.jobs.claim({ queues: [failed.queue], workerId: "test", leaseMs: 1_000 });
     await store.jobs.fail(
