@@ -66,8 +66,8 @@ export function registerTrawlCommands(program: Command, context: CliContext): vo
     // The database first: loading the lexicon holds the event loop for seconds, and a connection being set up
     // meanwhile would miss its timeout.
     const store = await openStore(context.config.databaseUrl);
-    const { lexicon, model } = await loadDetector();
     const workers = options.analysisWorkers ?? 1;
+    // Started before this thread loads its own lexicon, so that the workers load theirs at the same time.
     const pool =
       workers > 0
         ? createPageAnalysisPool({
@@ -77,6 +77,10 @@ export function registerTrawlCommands(program: Command, context: CliContext): vo
             workers,
           })
         : null;
+    const { lexicon, model } = await loadDetector().catch(async (error: unknown) => {
+      await pool?.close();
+      throw error;
+    });
     const service = createTrawlingService({
       store,
       lexicon,

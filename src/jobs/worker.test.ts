@@ -141,6 +141,37 @@ for (const [name, newDatabase, skip] of backends) {
       assert.ok(events.some((e) => e.type === "job_failed" && e.state === "pending"));
     });
 
+    it("waits before the next attempt at least as long as the failure asked (a Retry-After)", async () => {
+      const { job } = await store.jobs.enqueue({ queue: "fetch", payload: "paused", maxAttempts: 3 });
+      const controller = new AbortController();
+      let failedAt = 0;
+      const worker = runWorker({
+        store,
+        signal: controller.signal,
+        pollIntervalMs: 5,
+        retry: { baseDelayMs: 1, maxDelayMs: 5 },
+        handlers: {
+          fetch: async () => {
+            failedAt = Date.now();
+            throw Object.assign(new Error("host paused"), { code: "host_paused", retryAfterMs: 600_000 });
+          },
+        },
+      });
+      // Until the first failure is recorded: the job is then pending again, or failed if it was retried too soon.
+      let state = await store.jobs.get(job.id);
+      while (failedAt === 0 || state!.state === "leased") {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        state = await store.jobs.get(job.id);
+      }
+      controller.abort();
+      await worker;
+      assert.deepEqual([state!.state, state!.attempts], ["pending", 1]);
+      assert.ok(
+        state!.runAt.getTime() >= failedAt + 600_000,
+        `next attempt ${state!.runAt.getTime() - failedAt} ms after the failure`,
+      );
+    });
+
     it("stops claiming on shutdown, lets quick jobs finish and releases slow ones untouched (R8)", async () => {
       const { job: quick } = await store.jobs.enqueue({ queue: "fetch", payload: "quick" });
       const { job: slow } = await store.jobs.enqueue({ queue: "fetch", payload: "slow" });

@@ -78,6 +78,12 @@ function isTransient(error: unknown): boolean {
   return (error as { retryable?: unknown } | null)?.retryable === true;
 }
 
+/** How long the failed work itself said to wait (a server's Retry-After, a paused host), if it said. */
+function retryAfterMsOf(error: unknown): number {
+  const retryAfterMs = (error as { retryAfterMs?: unknown } | null)?.retryAfterMs;
+  return typeof retryAfterMs === "number" && Number.isFinite(retryAfterMs) ? Math.max(0, retryAfterMs) : 0;
+}
+
 function failureOf(error: unknown): JobFailure {
   if (error instanceof WildtrawlError) return { code: error.code, message: error.message };
   const code = (error as { code?: unknown } | null)?.code;
@@ -164,7 +170,8 @@ export async function runWorker(options: WorkerOptions): Promise<WorkerSummary> 
       const failure = failureOf(error);
       try {
         const state = await store.jobs.fail(lease, failure, {
-          retryDelayMs: retryDelayMs(job.attempts, policy, random),
+          // Never sooner than asked: backing off less would spend the job's attempts inside a server's pause.
+          retryDelayMs: Math.max(retryDelayMs(job.attempts, policy, random), retryAfterMsOf(error)),
           permanent: isPermanent(error),
         });
         if (state === "failed") summary.failed += 1;

@@ -81,6 +81,8 @@ export type PageOutcome =
  */
 export class PageFetchError extends WildtrawlError {
   readonly url: string;
+  /** How long the host asked to wait (Retry-After, a pause, an open breaker): the job is not retried sooner. */
+  readonly retryAfterMs: number | undefined;
   readonly #retryable: boolean;
   get retryable(): boolean {
     return this.#retryable;
@@ -89,6 +91,8 @@ export class PageFetchError extends WildtrawlError {
   constructor(cause: FetchError, attempts: number) {
     super(cause.code, cause.message, { cause });
     this.url = cause.url;
+    const retryAfterMs = (cause as { retryAfterMs?: unknown }).retryAfterMs;
+    this.retryAfterMs = typeof retryAfterMs === "number" ? retryAfterMs : undefined;
     this.#retryable = cause.temporary && attempts < frontierFetchAttempts;
   }
 }
