@@ -409,23 +409,44 @@ function analyse(
     );
   }
 
-  const wanted = active.filter((candidate) => candidate.kind === "wanted");
+  // The words against a sale or for review, sorted in one pass (each list in the advert's order).
+  const wanted: Candidate[] = [];
+  const news: Candidate[] = [];
+  const newsWords = { strong: [] as Candidate[], medium: [] as Candidate[], weak: [] as Candidate[] };
+  const negatives: Candidate[] = [];
+  const substitutes: Candidate[] = [];
+  const claims: Candidate[] = [];
+  const evasive: Candidate[] = [];
+  for (const candidate of active) {
+    const { kind } = candidate;
+    if (kind === "wanted") {
+      wanted.push(candidate);
+    } else if (kind === "news") {
+      news.push(candidate);
+      if (candidate.strength !== undefined) newsWords[candidate.strength].push(candidate);
+    } else if (kind === "negative") {
+      const product = candidate.product;
+      if (
+        product === undefined ||
+        product === ("*" as ProductType) ||
+        products.includes(product) ||
+        listedTaxa.length > 0
+      )
+        negatives.push(candidate);
+    } else if (kind === "substitute") {
+      substitutes.push(candidate);
+    } else if (kind === "claim") {
+      claims.push(candidate);
+    }
+    if (candidate.evasive && candidate.taxonIndices.length > 0) evasive.push(candidate);
+  }
   set("wanted", wanted.length > 0 ? 1 : 0, () => `buyer, not seller ${quoteList(wanted)}`);
   if (wanted.length > 0) reasons.push(`buyer, not seller: ${quoteList(wanted)}`);
-  const news = active.filter((candidate) => candidate.kind === "news");
   for (const strength of ["strong", "medium", "weak"] as const) {
-    const words = news.filter((candidate) => candidate.strength === strength);
+    const words = newsWords[strength];
     set(`news.${strength}`, Math.min(2, words.length), () => `reads as news or advocacy ${quoteList(words)}`);
   }
   if (news.length > 0) reasons.push(`reads as news or advocacy: ${quoteList(news)}`);
-  const negatives = active.filter(
-    (candidate) =>
-      candidate.kind === "negative" &&
-      (candidate.product === undefined ||
-        candidate.product === ("*" as ProductType) ||
-        products.includes(candidate.product) ||
-        listedTaxa.length > 0),
-  );
   const strongestNegative = (["strong", "medium", "weak"] as const).find((strength) =>
     negatives.some((candidate) => candidate.strength === strength),
   );
@@ -440,7 +461,6 @@ function analyse(
         : `ignored '${suppressed.text}' inside '${suppressed.suppressedBy}'`,
     );
   }
-  const substitutes = active.filter((candidate) => candidate.kind === "substitute");
   set(
     "substitute",
     substitutes.length > 0 ? 1 : 0,
@@ -448,10 +468,8 @@ function analyse(
   );
   if (substitutes.length > 0)
     review.push(`claimed legal substitute ${quoteList(substitutes)}: check the material and its documents`);
-  const claims = active.filter((candidate) => candidate.kind === "claim");
   set("claim", claims.length > 0 ? 1 : 0, () => `claims of legality ${quoteList(claims)}`);
   if (claims.length > 0) review.push(`claims of legality to check: ${quoteList(claims)}`);
-  const evasive = active.filter((candidate) => candidate.evasive && candidate.taxonIndices.length > 0);
   set("evasive", evasive.length > 0 ? 1 : 0, () => `evasive spelling ${quoteList(evasive)}`);
   if (evasive.length > 0) reasons.push(`evasive spelling: ${quoteList(evasive)}`);
   for (const taxon of listedTaxa) {
@@ -464,9 +482,10 @@ function analyse(
   const analysis = {
     taxa,
     products,
+    // Sorted as candidates, all of one shape, rather than as matches, of a dozen.
     matches: resolved
-      .map(toMatch)
-      .sort((a, b) => fieldOrder(a.field) - fieldOrder(b.field) || a.start - b.start),
+      .sort((a, b) => fieldOrder(a.field) - fieldOrder(b.field) || a.start - b.start)
+      .map(toMatch),
     evidence,
     reasons,
     review,
@@ -519,6 +538,11 @@ export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions 
 let seenStamps = new Uint32Array(0);
 let seenStamp = 0;
 let wordBuckets = new Int32Array(64);
+// The three n-grams that weigh most so far, heaviest first (the earlier first among equals): where each is (its
+// word and start) and its weight, in slots rather than objects, as most n-grams are compared and few kept.
+const strongestWord = new Int32Array(3);
+const strongestStart = new Int32Array(3);
+const strongestWeight = new Float64Array(3);
 
 /**
  * The n-gram part of the score, labelled with the n-grams that weigh most, so that it too is explained. Reads
@@ -528,8 +552,9 @@ function ngramContribution(matchText: MatchText, model: DetectionModel): ScorePa
   const { size, buckets, weights } = model.ngrams;
   const { codes, wordData } = matchText;
   let total = 0;
-  // The three n-grams that weigh most, heaviest first (the earlier first among equals), as where they are.
-  const strongest: Array<{ word: number; start: number; weight: number }> = [];
+  let strongestCount = 0;
+  // The weakest of those kept once there are three: an n-gram no heavier than it is not kept.
+  let keptAbove = -1;
   // Each bucket counts once per advert: a bucket is seen when it holds this call's stamp.
   if (seenStamps.length < buckets) seenStamps = new Uint32Array(buckets);
   const stamp = (seenStamp = seenStamp === 0xffffffff ? 1 : seenStamp + 1);
@@ -549,25 +574,35 @@ function ngramContribution(matchText: MatchText, model: DetectionModel): ScorePa
       if (weight === 0) continue;
       total += weight;
       const strength = Math.abs(weight);
-      if (strongest.length === 3 && strength <= Math.abs((strongest[2] as { weight: number }).weight))
-        continue;
+      if (strength <= keptAbove) continue;
       let at = 0;
-      while (at < strongest.length && Math.abs((strongest[at] as { weight: number }).weight) >= strength)
-        at++;
-      strongest.splice(at, 0, { word, start, weight });
-      if (strongest.length > 3) strongest.length = 3;
+      while (at < strongestCount && Math.abs(strongestWeight[at] as number) >= strength) at++;
+      for (let moved = Math.min(strongestCount, 2); moved > at; moved--) {
+        strongestWord[moved] = strongestWord[moved - 1] as number;
+        strongestStart[moved] = strongestStart[moved - 1] as number;
+        strongestWeight[moved] = strongestWeight[moved - 1] as number;
+      }
+      strongestWord[at] = word;
+      strongestStart[at] = start;
+      strongestWeight[at] = weight;
+      if (strongestCount < 3) strongestCount++;
+      if (strongestCount === 3) keptAbove = Math.abs(strongestWeight[2] as number);
     }
   }
   if (total === 0) return { label: "wording", points: 0 };
-  const shown = strongest.map(({ word, start, weight }) => {
+  const shown: string[] = [];
+  for (let rank = 0; rank < strongestCount; rank++) {
+    const word = strongestWord[rank] as number;
+    const start = strongestStart[rank] as number;
+    const weight = strongestWeight[rank] as number;
     // The n-gram as it reads in the word padded with spaces, without them.
     const from = wordData[word] as number;
     const padded = (wordData[word + 1] as number) - from + 2;
     let gram = "";
     for (let at = start; at < Math.min(start + size, padded); at++)
       gram += at === 0 || at === padded - 1 ? " " : String.fromCharCode(codes[from + at - 1] as number);
-    return `'${gram.trim()}' ${weight >= 0 ? "+" : ""}${round(weight)}`;
-  });
+    shown.push(`'${gram.trim()}' ${weight >= 0 ? "+" : ""}${round(weight)}`);
+  }
   return { label: `wording like the training adverts (${shown.join(", ")})`, points: round(total) };
 }
 
@@ -652,7 +687,7 @@ function toCandidates(
   const species = lexicon.species;
   const hit = match.hit;
   // Accents the advert wrote must be the name's or the term's; worked out once for all that share this key.
-  const writtenUnfolded = latinDiacritic.test(written) ? unfoldAccents(written) : undefined;
+  const writtenUnfolded = hasLatinDiacritic(written) ? unfoldAccents(written) : undefined;
 
   if (hit.type === "name") {
     const facts = referenceFactsOf(species);
@@ -850,7 +885,18 @@ function sameLanguage(tag: string, other: string): boolean {
   return tag.split("-")[0]?.toLowerCase() === other.split("-")[0]?.toLowerCase();
 }
 
-const latinDiacritic = /[\u00C0-\u024F\u1E00-\u1EFF]/u;
+/**
+ * Whether `text` has a Latin letter with a diacritic (U+00C0–U+024F, U+1E00–U+1EFF). A loop: a regular
+ * expression cost a call for every match of every advert.
+ */
+function hasLatinDiacritic(text: string): boolean {
+  for (let at = 0; at < text.length; at++) {
+    const unit = text.charCodeAt(at);
+    if (unit < 0xc0) continue;
+    if (unit <= 0x24f || (unit >= 0x1e00 && unit <= 0x1eff)) return true;
+  }
+  return false;
+}
 
 /**
  * Keys fold accents so that "vay te te" finds "vảy tê tê"; but where the advert did write accents they must be
@@ -868,7 +914,7 @@ function unfoldAccents(text: string): string {
  * match needs the advert's language to be the name's, or a name long enough to be unambiguous.
  */
 function accentsDroppedPlausibly(written: string, name: TaxonName, language: string | undefined): boolean {
-  if (name.kind !== "common" || latinDiacritic.test(written) || !latinDiacritic.test(name.text)) return true;
+  if (name.kind !== "common" || hasLatinDiacritic(written) || !hasLatinDiacritic(name.text)) return true;
   if (language !== undefined && sameLanguage(name.lang, language)) return true;
   return name.key.replace(/ /g, "").length >= 8;
 }
@@ -928,7 +974,7 @@ class ReferenceFacts {
     const unspaced = cjkOrThai.test(key);
     const worked =
       NameTrait.known |
-      (latinDiacritic.test(name.text) ? NameTrait.latinDiacritic : 0) |
+      (hasLatinDiacritic(name.text) ? NameTrait.latinDiacritic : 0) |
       (isShortLatinWord(key) ? NameTrait.shortLatinWord : 0) |
       (katakana.test(name.text) ? NameTrait.katakana : 0) |
       (key.includes(" ") ? NameTrait.severalWords : 0) |
@@ -970,6 +1016,37 @@ const everydayMeaning = new Set<MatchKind>([
   "claim",
 ]);
 
+/** What `resolveOverlaps` asks of a candidate's kind and taxa, as bits; the kind's own number above them. */
+const OverlapTrait = {
+  name: 1,
+  sale: 2,
+  everydayMeaning: 4,
+  bearsTaxa: 8,
+  kindShift: 4,
+} as const;
+const kindTraits = new Map<MatchKind, number>();
+
+function kindTraitsOf(kind: MatchKind): number {
+  let traits = kindTraits.get(kind);
+  if (traits === undefined) {
+    traits =
+      ((kindTraits.size + 1) << OverlapTrait.kindShift) |
+      (nameKinds.has(kind) ? OverlapTrait.name : 0) |
+      (saleKinds.has(kind) ? OverlapTrait.sale : 0) |
+      (everydayMeaning.has(kind) ? OverlapTrait.everydayMeaning : 0);
+    kindTraits.set(kind, traits);
+  }
+  return traits;
+}
+
+// The candidates' spans and traits for `resolveOverlaps`, whose pairwise loops read these rather than objects.
+let overlapStarts = new Int32Array(64);
+let overlapEnds = new Int32Array(64);
+let overlapTraits = new Int32Array(64);
+// By original offset: the furthest end of a candidate starting there, and of any starting before it.
+let furthestEndAt = new Int32Array(512);
+let furthestEndBefore = new Int32Array(512);
+
 /**
  * Look-alike phrases and claimed substitutes override the words inside them ("tiger" in "tiger balm", "ivory" in
  * "mammoth ivory"); a taxon name inside a longer name of the same taxon adds nothing.
@@ -985,62 +1062,104 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
   const overlaps = (a: Candidate, b: Candidate) =>
     a !== b && a.originalStart < b.originalEnd && b.originalStart < a.originalEnd;
   const bearsTaxa = (candidate: Candidate) => candidate.taxonIndices.length > 0;
-  // Look-alikes and substitutes are rare: most adverts have none to look for.
-  const mayOverride = candidates.some(
-    (candidate) => candidate.kind === "lookalike" || candidate.kind === "substitute",
-  );
-  for (const candidate of candidates) {
-    const isName = nameKinds.has(candidate.kind);
+  const count = candidates.length;
+  if (overlapStarts.length < count) {
+    overlapStarts = new Int32Array(2 * count);
+    overlapEnds = new Int32Array(2 * count);
+    overlapTraits = new Int32Array(2 * count);
+  }
+  const starts = overlapStarts;
+  const ends = overlapEnds;
+  const traits = overlapTraits;
+  // Look-alikes and substitutes, in order: the only candidates that can override others, and few.
+  const overriders: number[] = [];
+  for (let index = 0; index < count; index++) {
+    const candidate = candidates[index] as Candidate;
+    starts[index] = candidate.originalStart;
+    ends[index] = candidate.originalEnd;
+    traits[index] = kindTraitsOf(candidate.kind) | (bearsTaxa(candidate) ? OverlapTrait.bearsTaxa : 0);
+    if (candidate.kind === "lookalike" || candidate.kind === "substitute") overriders.push(index);
+  }
+  // A candidate lies inside a longer one exactly when one that starts before it ends at or after its end, or one
+  // that starts with it ends after it: most lie inside none, and need no look at the others.
+  let startsEnd = 0;
+  for (let index = 0; index < count; index++) startsEnd = Math.max(startsEnd, (starts[index] as number) + 1);
+  if (furthestEndAt.length <= startsEnd) {
+    furthestEndAt = new Int32Array(2 * startsEnd);
+    furthestEndBefore = new Int32Array(2 * startsEnd);
+  }
+  const endAt = furthestEndAt;
+  const endBefore = furthestEndBefore;
+  endAt.fill(-1, 0, startsEnd);
+  for (let index = 0; index < count; index++) {
+    const start = starts[index] as number;
+    endAt[start] = Math.max(endAt[start] as number, ends[index] as number);
+  }
+  let furthest = -1;
+  for (let offset = 0; offset < startsEnd; offset++) {
+    endBefore[offset] = furthest;
+    furthest = Math.max(furthest, endAt[offset] as number);
+  }
+  for (let index = 0; index < count; index++) {
+    const candidate = candidates[index] as Candidate;
     // A look-alike overrides what it contains; a claimed substitute overrides the taxa it overlaps.
-    const overrider =
-      mayOverride &&
-      candidates.find(
-        (outer) =>
-          (outer.kind === "lookalike" && contains(outer, candidate) && !saleKinds.has(candidate.kind)) ||
-          (outer.kind === "substitute" &&
-            bearsTaxa(candidate) &&
-            overlaps(outer, candidate) &&
-            length(outer) >= length(candidate)),
-      );
+    let overrider: Candidate | undefined;
+    for (let at = 0; at < overriders.length && overrider === undefined; at++) {
+      const outer = candidates[overriders[at] as number] as Candidate;
+      if (
+        (outer.kind === "lookalike" && contains(outer, candidate) && !saleKinds.has(candidate.kind)) ||
+        (outer.kind === "substitute" &&
+          bearsTaxa(candidate) &&
+          overlaps(outer, candidate) &&
+          length(outer) >= length(candidate))
+      )
+        overrider = outer;
+    }
     if (overrider) {
       result.push(candidate.suppressed(overrider.text));
       continue;
     }
     // Once an advert says what its material is ("mammoth ivory"), its other bare "ivory" words mean that too.
-    const namedSubstitute =
-      mayOverride &&
-      candidates.find(
-        (other) =>
-          other.kind === "substitute" &&
-          other.product !== undefined &&
-          other.product === candidate.product &&
-          (candidate.kind === "product" || candidate.kind === "code") &&
-          bearsTaxa(candidate),
-      );
+    let namedSubstitute: Candidate | undefined;
+    if ((candidate.kind === "product" || candidate.kind === "code") && bearsTaxa(candidate)) {
+      for (let at = 0; at < overriders.length && namedSubstitute === undefined; at++) {
+        const other = candidates[overriders[at] as number] as Candidate;
+        if (other.kind === "substitute" && other.product !== undefined && other.product === candidate.product)
+          namedSubstitute = other;
+      }
+    }
     if (namedSubstitute) {
       result.push(candidate.suppressed(namedSubstitute.text));
       continue;
     }
+    const start = starts[index] as number;
+    const end = ends[index] as number;
+    const own = traits[index] as number;
     // A common name that is also an everyday trade word ("ship", "ban") means the word here.
-    if (
-      isName &&
-      candidate.kind === "common" &&
-      candidates.some(
-        (other) =>
-          everydayMeaning.has(other.kind) &&
-          other.originalStart <= candidate.originalStart &&
-          other.originalEnd >= candidate.originalEnd,
-      )
-    ) {
-      continue;
+    if (candidate.kind === "common") {
+      let everyday = false;
+      for (let other = 0; other < count && !everyday; other++) {
+        everyday =
+          ((traits[other] as number) & OverlapTrait.everydayMeaning) !== 0 &&
+          (starts[other] as number) <= start &&
+          (ends[other] as number) >= end;
+      }
+      if (everyday) continue;
     }
     // A shorter match inside a longer one of the same kind, or a taxon name inside a longer taxon name, adds
     // nothing: 穿山甲 inside 穿山甲片, "Loxodonta" inside "Loxodonta africana".
-    const redundant = candidates.some(
-      (outer) =>
-        contains(outer, candidate) &&
-        (outer.kind === candidate.kind || (isName && bearsTaxa(outer) && bearsTaxa(candidate))),
-    );
+    const nameWithTaxa = OverlapTrait.name | OverlapTrait.bearsTaxa;
+    let redundant = false;
+    const inside = (endBefore[start] as number) >= end || (endAt[start] as number) > end;
+    for (let outer = 0; inside && outer < count && !redundant; outer++) {
+      const outerStart = starts[outer] as number;
+      const outerEnd = ends[outer] as number;
+      if (outerStart > start || outerEnd < end || outerEnd - outerStart <= end - start) continue;
+      const outerTraits = traits[outer] as number;
+      redundant =
+        outerTraits >> OverlapTrait.kindShift === own >> OverlapTrait.kindShift ||
+        ((own & nameWithTaxa) === nameWithTaxa && (outerTraits & OverlapTrait.bearsTaxa) !== 0);
+    }
     if (redundant) continue;
     result.push(candidate);
   }
@@ -1206,8 +1325,10 @@ function verdictSentence(verdict: Verdict, score: number): string {
   return `No CITES-listed taxon found (score ${percent}%)`;
 }
 
+const fieldOrders: Readonly<Record<AdvertField, number>> = { title: 0, text: 1, price: 2, seller: 3 };
+
 function fieldOrder(field: AdvertField): number {
-  return ["title", "text", "price", "seller"].indexOf(field);
+  return fieldOrders[field];
 }
 
 /**

@@ -117,18 +117,26 @@ export function wordNgramBuckets(
   into: Int32Array,
 ): number {
   const length = to - from + 2;
+  // The padded word, read once from `units` into a typed array that every window then reads.
+  if (paddedWord.length < length) paddedWord = new Int32Array(2 * length);
+  const padded = paddedWord;
+  padded[0] = 32;
+  for (let at = from; at < to; at++) padded[at - from + 1] = units[at] as number;
+  padded[length - 1] = 32;
   const windows = Math.max(1, length - size + 1);
+  // Bucket counts are powers of two, where the remainder is a mask: `%` of an unsigned 32-bit hash is a
+  // floating-point remainder.
+  const mask = buckets > 0 && buckets <= 0x40000000 && (buckets & (buckets - 1)) === 0 ? buckets - 1 : -1;
   for (let start = 0; start < windows; start++) {
     let hash = 0x811c9dc5;
     const end = Math.min(start + size, length);
-    for (let at = start; at < end; at++) {
-      hash ^= at === 0 || at === length - 1 ? 32 : (units[from + at - 1] as number);
-      hash = Math.imul(hash, 0x01000193);
-    }
-    into[start] = (hash >>> 0) % buckets;
+    for (let at = start; at < end; at++) hash = Math.imul(hash ^ (padded[at] as number), 0x01000193);
+    into[start] = mask >= 0 ? hash & mask : (hash >>> 0) % buckets;
   }
   return windows;
 }
+
+let paddedWord = new Int32Array(64);
 
 /** Calls `visit` with the bucket of every character n-gram of every word (see `wordNgramBuckets`). */
 export function forEachNgramBucket(

@@ -148,11 +148,13 @@ function linkStarts(text: string): number[] {
 /** The first letters of messengers' names that begin a word: the pattern wants no letter before the name. */
 function messengerHandleStarts(text: string): number[] {
   const starts: number[] = [];
+  let before = 0;
   for (let at = 0; at < text.length; at++) {
+    const unit = text.charCodeAt(at);
     // (Only ASCII letters are ruled out here; the pattern itself looks at any other character before.)
-    const before = at === 0 ? 0 : text.charCodeAt(at - 1) | 0x20;
-    if (before >= 0x61 && before <= 0x7a) continue;
-    if (messengerHandleFirst.has(text.charCodeAt(at))) starts.push(at);
+    const afterLetter = before >= 0x61 && before <= 0x7a;
+    before = unit | 0x20;
+    if (!afterLetter && messengerHandleFirst.has(unit)) starts.push(at);
   }
   return starts;
 }
@@ -175,7 +177,9 @@ export function digitRunStarts(text: string): number[] {
     let width = 1;
     let digit: boolean;
     const low = unit >= 0xd800 && unit <= 0xdbff ? text.charCodeAt(at + 1) : 0;
-    if (low >= 0xdc00 && low <= 0xdfff) {
+    if (unit < 0x80) {
+      digit = unit >= 0x30 && unit <= 0x39;
+    } else if (low >= 0xdc00 && low <= 0xdfff) {
       width = 2;
       digit = astralDecimalDigit.test(text.slice(at, at + 2));
     } else {

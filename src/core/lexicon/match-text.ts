@@ -769,6 +769,7 @@ class PreparedText implements MatchText {
   readonly symbolMask: number;
   #text: string | undefined;
   #words: MatchWord[] | undefined;
+  #anyDeobfuscated: boolean | undefined;
 
   constructor(
     codes: readonly number[],
@@ -796,6 +797,14 @@ class PreparedText implements MatchText {
   /** Whether a word that had to be deobfuscated overlaps [start, end): read from `wordData`, no objects made. */
   hasDeobfuscatedWordIn(start: number, end: number): boolean {
     const data = this.wordData;
+    // Most adverts have no such word: then one pass answers every match.
+    if (this.#anyDeobfuscated === undefined) {
+      let any = false;
+      for (let at = 2; at < data.length && !any; at += 3)
+        any = ((data[at] as number) & WordFlag.deobfuscated) !== 0;
+      this.#anyDeobfuscated = any;
+    }
+    if (!this.#anyDeobfuscated) return false;
     // Words are in order: none from the first that starts at `end` on can overlap.
     for (let at = 0; at < data.length && (data[at] as number) < end; at += 3) {
       const overlaps = (data[at + 1] as number) > start;
