@@ -43,6 +43,8 @@ import { createListingReview, type ListingReview } from "../services/listing-rev
 import { createScreeningService, type ScreeningService } from "../services/screening.ts";
 import { createRateLimitCounter, type RateLimitCounter } from "../services/shared-rate-limits.ts";
 import { createSpeciesLookup, type SpeciesLookup } from "../services/species-lookup.ts";
+import type { ScreeningPool } from "../services/screening-pool.ts";
+import type { StoreThread } from "../services/store-thread.ts";
 import { errorBody, statusForError } from "./api-errors.ts";
 import { registerAdminRoutes } from "./admin-routes.ts";
 import { registerDashboardApiRoutes } from "./dashboard-routes.ts";
@@ -130,6 +132,13 @@ export interface ApiDeps {
   readonly takedown?: TakedownApiOptions;
   /** The shared per-key request counter; by default one over `store` (tests pass theirs to flush it at will). */
   readonly rateLimits?: RateLimitCounter;
+  /**
+   * Where the writes on every request's path go (rate-limit counts, a key's last use): serve passes a store thread
+   * for SQLite, whose commits would otherwise hold the event loop (services/store-thread.ts); by default `store`.
+   */
+  readonly storeThread?: Pick<StoreThread, "rateLimits" | "authenticateKey">;
+  /** Worker threads that screen batches (serve starts them); without it, batches are screened in this thread. */
+  readonly screeningPool?: ScreeningPool;
 }
 
 export interface ApiServices extends OperationsServices {
@@ -188,6 +197,7 @@ export function createApi(deps: ApiDeps): ApiApp {
     store: deps.store,
     clock: deps.clock,
     keyCacheMs: limits.keyCacheMs,
+    ...(deps.storeThread ? { authenticateKey: deps.storeThread.authenticateKey } : {}),
     securityLog: (event) => app.log.info({ security: event }, "security event"),
   });
   const services: ApiServices = {
@@ -200,6 +210,7 @@ export function createApi(deps: ApiDeps): ApiApp {
       lexicon: deps.lexicon,
       model: deps.model,
       clock: deps.clock,
+      ...(deps.screeningPool ? { pool: deps.screeningPool } : {}),
     }),
     species: createSpeciesLookup({ species: deps.species, clock: deps.clock }),
     listings: createListingReview({ store: deps.store }),
@@ -217,7 +228,7 @@ export function createApi(deps: ApiDeps): ApiApp {
   const rateLimits =
     deps.rateLimits ??
     createRateLimitCounter({
-      rateLimits: deps.store.rateLimits,
+      rateLimits: deps.storeThread?.rateLimits ?? deps.store.rateLimits,
       clock: deps.clock,
       windowMs: limits.rateWindowMs,
       flushIntervalMs: limits.rateLimitFlushMs,

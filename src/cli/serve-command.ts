@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import type { Command } from "commander";
 import { createApi } from "../api/create-api.ts";
 import { DashboardMissingError, defaultDashboardDir, serveDashboard } from "../api/dashboard-routes.ts";
@@ -7,15 +8,19 @@ import { loadSpeciesIndex } from "../reference/reference-file.ts";
 import { startCustodyAnchoring } from "../evidence/custody-anchor.ts";
 import { ensureSigningKey } from "../evidence/signing-keys.ts";
 import { configuredTsas, keysDirOf } from "../services/evidence.ts";
-import { openStore } from "../storage/open-store.ts";
+import { openStore, parseDatabaseUrl } from "../storage/open-store.ts";
+import { openStoreThread } from "../services/store-thread.ts";
+import { createScreeningPool } from "../services/screening-pool.ts";
+import { screenListings } from "../services/screening.ts";
 import { createSmtpMailer } from "../services/takedown-mailer.ts";
 import type { CliContext } from "./cli-context.ts";
-import { portNumber, positiveInteger } from "./argument-parsers.ts";
+import { portNumber, positiveInteger, wholeNumber } from "./argument-parsers.ts";
 
 interface ServeOptions {
   port: number;
   host: string;
   rateLimit: number;
+  screeningWorkers: number;
   quiet?: boolean;
   dashboard: boolean;
   dashboardDir: string;
@@ -38,6 +43,13 @@ export function registerServeCommands(program: Command, context: CliContext): vo
     .option("--port <n>", "the TCP port (0 picks a free one)", portNumber, 8080)
     .option("--host <address>", "the address to listen on", "127.0.0.1")
     .option("--rate-limit <n>", "requests per minute per API key", positiveInteger, 1_200)
+    // One core is left to the API's thread, which parses and answers (docs/api.md, "Load").
+    .option(
+      "--screening-workers <n>",
+      "threads that screen batches of listings (0: in the API's thread)",
+      wholeNumber,
+      Math.max(1, availableParallelism() - 1),
+    )
     .option("--quiet", "log nothing but errors")
     .option("--dashboard-dir <path>", "the built dashboard (npm run build:web)", defaultDashboardDir)
     .option("--no-dashboard", "serve the API only")
@@ -51,8 +63,28 @@ export function registerServeCommands(program: Command, context: CliContext): vo
         readDetectionModel(context.config.detectionModelPath),
       ]);
       const tsa = await configuredTsas(context.config);
+      // SQLite's commits block: the writes made on every request's path go through a thread of their own.
+      const target = parseDatabaseUrl(context.config.databaseUrl);
+      const storeThread =
+        target.kind === "sqlite" && target.file !== ":memory:"
+          ? await openStoreThread(context.config.databaseUrl)
+          : undefined;
+      // Batches are screened in worker threads, which load the reference data themselves (docs/api.md, "Load").
+      const screeningPool =
+        options.screeningWorkers > 0
+          ? createScreeningPool({
+              referenceDataPath: context.config.referenceDataPath,
+              lexiconDir: context.config.lexiconDir,
+              detectionModelPath: context.config.detectionModelPath,
+              workers: options.screeningWorkers,
+              fallback: (listings, policy) => screenListings(listings, policy, lexicon, model),
+              onWorkerError: (error) => context.stderr.write(`${error.message}\n`),
+            })
+          : undefined;
       const app = createApi({
         store,
+        ...(screeningPool ? { screeningPool } : {}),
+        ...(storeThread ? { storeThread } : {}),
         species,
         lexicon,
         model,
@@ -72,30 +104,44 @@ export function registerServeCommands(program: Command, context: CliContext): vo
           from: context.config.smtpFrom,
         },
       });
+      // The threads keep the process alive: a start that fails stops them.
+      const stopThreads = async () => {
+        await screeningPool?.close();
+        await storeThread?.close();
+      };
       let dashboard = false;
-      if (options.dashboard) {
-        try {
-          await serveDashboard(app, { distDir: options.dashboardDir });
-          dashboard = true;
-        } catch (error) {
-          if (!(error instanceof DashboardMissingError)) throw error;
-          context.stderr.write(`${error.message}; serving the API only\n`);
+      let anchoring: ReturnType<typeof startCustodyAnchoring>;
+      let address: string;
+      try {
+        if (options.dashboard) {
+          try {
+            await serveDashboard(app, { distDir: options.dashboardDir });
+            dashboard = true;
+          } catch (error) {
+            if (!(error instanceof DashboardMissingError)) throw error;
+            context.stderr.write(`${error.message}; serving the API only\n`);
+          }
         }
+        // The custody log's head, signed into the anchors folder now and every 15 minutes (RELIABILITY E7).
+        anchoring = startCustodyAnchoring(
+          {
+            store,
+            signingKey: await ensureSigningKey(keysDirOf(context.config.dataDir)),
+            anchorsDir: context.config.custodyAnchorDir,
+            tsa,
+          },
+          {
+            onError: (error) =>
+              context.stderr.write(`custody anchor not written: ${(error as Error).message}\n`),
+          },
+        );
+        // Listening once the workers have loaded: until then every batch would be screened in this thread.
+        await screeningPool?.ready();
+        address = await app.listen({ port: options.port, host: options.host });
+      } catch (error) {
+        await stopThreads();
+        throw error;
       }
-      // The custody log's head, signed into the anchors folder now and every 15 minutes (RELIABILITY E7).
-      const anchoring = startCustodyAnchoring(
-        {
-          store,
-          signingKey: await ensureSigningKey(keysDirOf(context.config.dataDir)),
-          anchorsDir: context.config.custodyAnchorDir,
-          tsa,
-        },
-        {
-          onError: (error) =>
-            context.stderr.write(`custody anchor not written: ${(error as Error).message}\n`),
-        },
-      );
-      const address = await app.listen({ port: options.port, host: options.host });
       context.stdout.write(`wildtrawl API listening on ${address}/v1\n`);
       if (dashboard) context.stdout.write(`wildtrawl dashboard at ${address}/\n`);
       await new Promise<void>((resolve) => {
@@ -105,6 +151,7 @@ export function registerServeCommands(program: Command, context: CliContext): vo
           void app
             .close()
             .then(() => anchoring.stop())
+            .then(stopThreads)
             .then(() => store.close())
             .finally(resolve);
         };

@@ -152,6 +152,8 @@ export interface AccessOptions {
   readonly keyCacheMs?: number;
   /** Where security events are also shipped (one encoded line each), besides the audit log. */
   readonly securityLog?: (event: JsonObject) => void;
+  /** Looks a secret up; by default `store.apiKeys.authenticate` (serve passes store-thread.ts's for SQLite). */
+  readonly authenticateKey?: (secret: string) => Promise<ApiKey | null>;
 }
 
 export interface AccessService {
@@ -176,8 +178,11 @@ const secretShape = /^wt_[A-Za-z0-9_-]{20,100}$/;
 
 export function createAccessService(options: AccessOptions): AccessService {
   const { store, clock } = options;
+  const authenticateKey = options.authenticateKey ?? ((secret: string) => store.apiKeys.authenticate(secret));
   const cacheMs = options.keyCacheMs ?? 0;
   const cache = new Map<string, { principal: Principal; until: number; expiresAt: number }>();
+  // Counts forget() calls: a look-up that was under way when a key was revoked must not cache it again.
+  let forgotten = 0;
 
   const audit: AccessService["audit"] = async (entry) => {
     const written = await store.audit.append({
@@ -213,6 +218,7 @@ export function createAccessService(options: AccessOptions): AccessService {
   return {
     audit,
     forget(keyId) {
+      forgotten++;
       for (const [secret, entry] of cache) if (entry.principal.keyId === keyId) cache.delete(secret);
     },
     async authenticate(secret, context) {
@@ -227,7 +233,8 @@ export function createAccessService(options: AccessOptions): AccessService {
       cache.delete(secret);
       const shown = { keyPrefix: encodeForLog(secret.slice(0, 10)), ip: context.ip };
       if (!secretShape.test(secret)) return fail("api_key_invalid", "the API key is not valid", shown);
-      const key = await store.apiKeys.authenticate(secret);
+      const generation = forgotten;
+      const key = await authenticateKey(secret);
       if (key === null) return fail("api_key_invalid", "the API key is not valid or has been revoked", shown);
       const expiresAt = keyExpiresAt(key);
       if (expiresAt !== null && expiresAt.getTime() <= now)
@@ -243,7 +250,7 @@ export function createAccessService(options: AccessOptions): AccessService {
         sessionId: null,
         userId: key.userId,
       };
-      if (cacheMs > 0) {
+      if (cacheMs > 0 && generation === forgotten) {
         if (cache.size > 10_000) cache.clear();
         cache.set(secret, { principal, until: now + cacheMs, expiresAt: expiresAt?.getTime() ?? Infinity });
       }

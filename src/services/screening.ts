@@ -1,4 +1,4 @@
-import { UsageError, WildtrawlError } from "../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { detect, type Advert, type Detection } from "../core/detect/detect.ts";
 import type { DetectionModel } from "../core/detect/model.ts";
 import type { Lexicon } from "../core/lexicon/lexicon.ts";
@@ -7,6 +7,7 @@ import type { Appendix } from "../core/species/reference-data.ts";
 import type { JsonObject } from "../storage/records.ts";
 import type { Store } from "../storage/store.ts";
 import type { AccessService, Principal } from "./access.ts";
+import type { ScreeningPool } from "./screening-pool.ts";
 
 /** Scores at or above which a listing is held for review or blocked. */
 export interface Thresholds {
@@ -69,6 +70,9 @@ export interface ScreeningItemError {
   readonly index: number;
   readonly error: { readonly code: string; readonly message: string };
 }
+
+/** One listing's answer, or why it could not be screened. */
+export type ScreenedItem = ScreeningResult | Omit<ScreeningItemError, "index">;
 
 export interface ScreeningService {
   screen(principal: Principal, listing: ScreeningListing): Promise<ScreeningResult>;
@@ -161,6 +165,27 @@ export function checkPolicy(policy: ScreeningPolicy): ScreeningPolicy {
   return policy;
 }
 
+/**
+ * Each listing's answer under the policy, in order; a listing that cannot be screened gets its error. Pure, so
+ * that worker threads (screening-pool.ts) give the same answers as the API's own thread.
+ */
+export function screenListings(
+  listings: readonly ScreeningListing[],
+  policy: ScreeningPolicy,
+  lexicon: Lexicon,
+  model: DetectionModel,
+): ScreenedItem[] {
+  return listings.map((listing): ScreenedItem => {
+    const { id, ...advert } = listing;
+    if (!advert.text?.trim() && !advert.title?.trim()) {
+      const error = { code: "listing_empty", message: "a listing needs a non-empty text or title" };
+      return id === undefined ? { error } : { id, error };
+    }
+    const result = decide(detect(advert, lexicon, { model }), policy);
+    return id === undefined ? result : { id, ...result };
+  });
+}
+
 const policySubject = "screening_policy";
 
 export function createScreeningService(deps: {
@@ -171,8 +196,14 @@ export function createScreeningService(deps: {
   clock: () => Date;
   /** How long a policy read from the store is trusted (a change in this process is seen at once). */
   policyCacheMs?: number;
+  /** Worker threads to detect in; without one, listings are screened in this thread. */
+  pool?: ScreeningPool;
 }): ScreeningService {
   const { store, access, lexicon, model, clock } = deps;
+  // A batch goes to the worker threads; one listing is screened here: waking a thread and back costs more CPU than
+  // detecting a short advert on the bench machine (390 µs a request here, 457 µs through the pool).
+  const screenMany = (listings: readonly ScreeningListing[], policy: ScreeningPolicy) =>
+    deps.pool ? deps.pool.screen(listings, policy) : screenListings(listings, policy, lexicon, model);
   const policyCacheMs = deps.policyCacheMs ?? 10_000;
   const policies = new Map<number, { policy: ScreeningPolicy; until: number }>();
 
@@ -200,14 +231,6 @@ export function createScreeningService(deps: {
     return policy;
   };
 
-  const screenOne = (listing: ScreeningListing, policy: ScreeningPolicy): ScreeningResult => {
-    if (!listing.text?.trim() && !listing.title?.trim())
-      throw new UsageError("listing_empty", "a listing needs a non-empty text or title");
-    const { id, ...advert } = listing;
-    const result = decide(detect(advert, lexicon, { model }), policy);
-    return id === undefined ? result : { id, ...result };
-  };
-
   const keepStatistics = async (principal: Principal, results: readonly ScreeningResult[]) => {
     const counts = { allow: 0, review: 0, block: 0 };
     const taxa: Record<string, number> = {};
@@ -226,29 +249,21 @@ export function createScreeningService(deps: {
   return {
     async screen(principal, listing) {
       const policy = await readPolicy(principal.organisationId);
-      const result = screenOne(listing, policy);
-      if (policy.keepStatistics) await keepStatistics(principal, [result]);
-      return result;
+      const [result] = screenListings([listing], policy, lexicon, model);
+      if ("error" in result!) throw new UsageError(result.error.code, result.error.message);
+      if (policy.keepStatistics) await keepStatistics(principal, [result!]);
+      return result!;
     },
 
     async screenBatch(principal, listings) {
       const policy = await readPolicy(principal.organisationId);
       const counts = { allow: 0, review: 0, block: 0 };
       const screened: ScreeningResult[] = [];
-      const results = listings.map((listing, index): ScreeningResult | ScreeningItemError => {
-        try {
-          const result = screenOne(listing, policy);
-          counts[result.verdict]++;
-          screened.push(result);
-          return result;
-        } catch (error) {
-          if (!(error instanceof WildtrawlError)) throw error;
-          return {
-            ...(listing.id === undefined ? {} : { id: listing.id }),
-            index,
-            error: { code: error.code, message: error.message },
-          };
-        }
+      const results = (await screenMany(listings, policy)).map((result, index) => {
+        if ("error" in result) return { ...result, index };
+        counts[result.verdict]++;
+        screened.push(result);
+        return result;
       });
       if (policy.keepStatistics) await keepStatistics(principal, screened);
       return { results, counts };
