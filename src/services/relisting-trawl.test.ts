@@ -58,7 +58,8 @@ describe("re-listing detection after a trawl", () => {
       },
     });
     const source = await loadFixtureSource(sites[0]!, web.origin());
-    const summary = await trawling.trawl({ sources: [source], maxPages: 10, maxSearchQueries: 1 });
+    // Index pages come first: enough pages to reach listings past them.
+    const summary = await trawling.trawl({ sources: [source], maxPages: 80, maxSearchQueries: 1 });
     assert.equal(checked.length, 1, "one check after the pages are worked");
     const stored = (await store.listings.search({ limit: 500 })).items.map((listing) => listing.id);
     assert.ok(stored.length > 0 && stored.length === summary.listings);
