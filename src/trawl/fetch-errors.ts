@@ -111,7 +111,23 @@ export class RetryLaterError extends FetchError {
 }
 
 /**
- * `host_paused`: the host asked for a pause (Retry-After on a 429 or 503) longer than a fetch waits, and it has not
+ * `rate_limited`: the server answered 429 with a Retry-After longer than the caller lets a fetch wait for its URL
+ * (`FetchInit.maxRateLimitWaitMs`; the trawler lets none). The URL must not be asked for again before `retryAfterMs`
+ * has passed; the rest of the host is only slowed, not paused.
+ */
+export class RateLimitedError extends FetchError {
+  readonly retryAfterMs: number;
+  override get temporary() {
+    return true;
+  }
+  constructor(url: string, retryAfterMs: number) {
+    super("rate_limited", url, `HTTP 429: not to be asked again for ${Math.ceil(retryAfterMs / 1000)} s`);
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/**
+ * `host_paused`: the host asked for a pause (Retry-After on a 503, or a long one on a 429) longer than a fetch waits, and it has not
  * passed: nothing is sent to the host before it has, and no fetch waits hours in its line.
  */
 export class HostPausedError extends FetchError {

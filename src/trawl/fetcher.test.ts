@@ -270,6 +270,113 @@ describe("fetcher", () => {
       assert.equal(hitCount("/another-page"), 0);
     });
 
+    it("holds a URL a 429 answered for its Retry-After, while the host's other URLs carry on at a lower rate", async () => {
+      let count = 0;
+      const limited = route("/too-many", (_request, response) => {
+        count++;
+        if (count === 1) response.writeHead(429, { "retry-after": "2" }).end();
+        else response.writeHead(200).end("ok");
+      });
+      const other = route("/meanwhile", (_request, response) => response.writeHead(200).end("ok"));
+      const fetcher = testFetcher();
+      // A caller with a queue of its own takes the URL back rather than wait.
+      const error = await rejectsWithCode(fetcher.fetch(limited, { maxRateLimitWaitMs: 0 }), "rate_limited");
+      assert.equal(error.temporary, true);
+      assert.equal((error as FetchError & { retryAfterMs: number }).retryAfterMs, 2000);
+      assert.equal(fetcher.hostStats(limited.host).concurrencyLimit, 4, "the host's 8 slots halved");
+      // The host is slowed, not paused: another URL is fetched within the first URL's Retry-After.
+      assert.equal((await fetcher.fetch(other)).status, 200);
+      const [rateLimitedAt = 0] = hits.get("/too-many") ?? [];
+      const [otherAt = 0] = hits.get("/meanwhile") ?? [];
+      assert.ok(
+        otherAt - rateLimitedAt < 2000,
+        `the other URL waited ${Math.round(otherAt - rateLimitedAt)} ms`,
+      );
+      // However it comes back, the held URL is not asked for before its Retry-After has passed.
+      const result = await fetcher.fetch(limited);
+      fetcher.close();
+      assert.equal(result.status, 200);
+      const [, retriedAt = 0] = hits.get("/too-many") ?? [];
+      assert.ok(
+        retriedAt - rateLimitedAt >= 2000,
+        `asked again after ${Math.round(retriedAt - rateLimitedAt)} ms`,
+      );
+    });
+
+    it("never opens the breaker on 429s: a host metering us is healthy, and is slowed instead", async () => {
+      const limited = route("/metered", (_request, response) => {
+        response.writeHead(429, { "retry-after": "0" }).end();
+      });
+      const fetcher = testFetcher({ breakerFailureThreshold: 3, maxAttempts: 1 });
+      for (let i = 0; i < 6; i++) await rejectsWithCode(fetcher.fetch(limited), "http_transient_status");
+      const stats = fetcher.hostStats(limited.host);
+      fetcher.close();
+      assert.equal(hitCount("/metered"), 6, "every fetch was sent: no breaker stopped one");
+      assert.equal(stats.breakerOpen, false);
+      assert.equal(stats.concurrencyLimit, 1, "slowed to its slowest");
+    });
+
+    it("pauses the whole host for a 503's Retry-After", async () => {
+      let count = 0;
+      const unavailable = route("/unavailable", (_request, response) => {
+        count++;
+        if (count === 1) response.writeHead(503, { "retry-after": "1" }).end();
+        else response.writeHead(200).end("ok");
+      });
+      const other = route("/while-unavailable", (_request, response) => response.writeHead(200).end("ok"));
+      const fetcher = testFetcher();
+      const waiting = fetcher.fetch(unavailable);
+      while (hitCount("/unavailable") === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal((await fetcher.fetch(other)).status, 200);
+      assert.equal((await waiting).status, 200);
+      fetcher.close();
+      const [unavailableAt = 0] = hits.get("/unavailable") ?? [];
+      const [otherAt = 0] = hits.get("/while-unavailable") ?? [];
+      assert.ok(
+        otherAt - unavailableAt >= 1000,
+        `the other URL went after ${Math.round(otherAt - unavailableAt)} ms`,
+      );
+    });
+
+    it("pauses the whole host for a 429 whose Retry-After is longer than a request's", async () => {
+      let count = 0;
+      const limited = route("/slow-down", (_request, response) => {
+        count++;
+        if (count === 1) response.writeHead(429, { "retry-after": "1" }).end();
+        else response.writeHead(200).end("ok");
+      });
+      const other = route("/after-slow-down", (_request, response) => response.writeHead(200).end("ok"));
+      // One second counts as long here: beyond what a 429 may ask of one request.
+      const fetcher = testFetcher({ rateLimitHostPauseMs: 500 });
+      const waiting = fetcher.fetch(limited, { maxRateLimitWaitMs: 0 });
+      while (hitCount("/slow-down") === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal((await fetcher.fetch(other)).status, 200);
+      assert.equal((await waiting).status, 200, "a paused host's URL waits with the rest: no rate_limited");
+      fetcher.close();
+      const [limitedAt = 0] = hits.get("/slow-down") ?? [];
+      const [otherAt = 0] = hits.get("/after-slow-down") ?? [];
+      assert.ok(
+        otherAt - limitedAt >= 1000,
+        `the other URL went after ${Math.round(otherAt - limitedAt)} ms`,
+      );
+    });
+
+    it("pauses the whole host, beyond the longest wait too, for a 429 asking for a day", async () => {
+      const url = route("/limited-for-a-day", (_request, response) => {
+        response.writeHead(429, { "retry-after": "86400" }).end();
+      });
+      const fetcher = testFetcher();
+      await rejectsWithCode(fetcher.fetch(url), "retry_after_too_long");
+      const other = route("/another-limited-page", (_request, response) => response.writeHead(200).end("ok"));
+      const paused = await rejectsWithCode(fetcher.fetch(other), "host_paused");
+      fetcher.close();
+      assert.ok((paused as FetchError & { retryAfterMs: number }).retryAfterMs > 86_000_000);
+      assert.equal(hitCount("/limited-for-a-day"), 1);
+      assert.equal(hitCount("/another-limited-page"), 0);
+    });
+
     it("retries network errors", async () => {
       let count = 0;
       const url = route("/reset", (request, response) => {

@@ -7,6 +7,7 @@ import { systemResolver, vetDestination, type DestinationPolicy, type Resolver }
 import {
   FetchAbortedError,
   FetchRefusedError,
+  RateLimitedError,
   RetryLaterError,
   TransientStatusError,
   WarcWriteError,
@@ -27,6 +28,12 @@ export interface FetchInit {
   readonly headers?: Readonly<Record<string, string>>;
   /** Raises or lowers the decompressed body cap for this request (an image for evidence, say). */
   readonly maxBodyBytes?: number;
+  /**
+   * How long this fetch waits out a 429's Retry-After for its URL (default `maxRetryAfterMs`). Beyond it the fetch
+   * fails at once with `rate_limited` and the time left: a caller with a queue of its own (the trawler's frontier,
+   * which passes 0) keeps the URL there rather than in a fetch that holds a job while it sleeps.
+   */
+  readonly maxRateLimitWaitMs?: number;
 }
 
 export interface RedirectHop {
@@ -116,6 +123,11 @@ export interface FetcherOptions {
   readonly maxBackoffMs?: number;
   /** A Retry-After longer than this is not waited for: the fetch fails with `retry_after_too_long`. */
   readonly maxRetryAfterMs?: number;
+  /**
+   * A 429 whose Retry-After is longer than this pauses the whole host, as a 503 does (default 5 s). A shorter one
+   * (or none) is about that request: its URL waits that long, and the host is slowed, not stopped.
+   */
+  readonly rateLimitHostPauseMs?: number;
   readonly breakerFailureThreshold?: number;
   readonly breakerOpenMs?: number;
   /** Name resolution and TCP/TLS connection, each. */
@@ -162,8 +174,7 @@ export interface Fetcher {
 const MiB = 1024 * 1024;
 const robotsMaxBytes = 512 * 1024;
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
-// Retry-After on these two is about the whole host, so the host's line pauses too, not only this URL.
-const hostWideRetryAfterStatuses = new Set([429, 503]);
+const heldUrlsPruneThreshold = 10_000;
 const reservedHeaders = new Set([
   "host",
   "connection",
@@ -208,6 +219,24 @@ export function createFetcher(options: FetcherOptions): Fetcher {
     breakerOpenMs: settings.breakerOpenMs,
     maxPauseWaitMs: settings.maxRetryAfterMs,
   });
+  // URLs a 429 told to wait, and until when (monotonic ms): however the URL comes back, it is not asked for sooner.
+  const heldUrls = new Map<string, number>();
+  const holdUrl = (href: string, durationMs: number) => {
+    if (heldUrls.size >= heldUrlsPruneThreshold) {
+      const monotonicNow = performance.now();
+      for (const [held, untilMs] of heldUrls) if (untilMs <= monotonicNow) heldUrls.delete(held);
+    }
+    heldUrls.set(href, Math.max(heldUrls.get(href) ?? 0, performance.now() + durationMs));
+  };
+  /** How long the URL is still held, 0 once free. */
+  const heldForMs = (href: string) => {
+    const untilMs = heldUrls.get(href);
+    if (untilMs === undefined) return 0;
+    const leftMs = untilMs - performance.now();
+    if (leftMs > 0) return leftMs;
+    heldUrls.delete(href);
+    return 0;
+  };
   const robots =
     options.respectRobotsTxt === false
       ? undefined
@@ -308,7 +337,12 @@ export function createFetcher(options: FetcherOptions): Fetcher {
     }
     let queuedMs = 0;
     let staleRetries = 0;
+    const maxRateLimitWaitMs = init.maxRateLimitWaitMs ?? settings.maxRetryAfterMs;
     for (let attempt = 1; ; attempt++) {
+      // A URL a 429 held waits out of the host's line, holding no slot, or goes back to a caller that will not wait.
+      const heldMs = heldForMs(url.href);
+      if (heldMs > maxRateLimitWaitMs) throw new RateLimitedError(url.href, heldMs);
+      if (heldMs > 0) await sleep(heldMs, url, init.signal);
       const queueStart = performance.now();
       const slot = await scheduler.acquire(host, url.href, init.signal);
       queuedMs += performance.now() - queueStart;
@@ -353,13 +387,39 @@ export function createFetcher(options: FetcherOptions): Fetcher {
         }
         const { response } = result;
         const transient = transientStatuses.has(response.status);
-        outcome = transient ? "failure" : "success";
+        // A 429 is a healthy host metering us: the rate limit below slows or pauses it; the breaker is for failures.
+        outcome = response.status === 429 ? "neutral" : transient ? "failure" : "success";
         slot.release(outcome);
         const warc = await record(url, response.capture, response.truncated ? "length" : undefined);
         if (!transient) return { response, warc, attempts: attempt, queuedMs };
         const retryAfterMs = parseRetryAfterMs(response.headers["retry-after"], now());
+        const backoffMs = backoffDelayMs(attempt, settings, random);
+        if (
+          response.status === 429 &&
+          (retryAfterMs === undefined ||
+            retryAfterMs <= Math.min(settings.rateLimitHostPauseMs, settings.maxRetryAfterMs))
+        ) {
+          // A rate limit on this request: the URL waits its Retry-After, the host's other URLs carry on, slower.
+          const waitMs = retryAfterMs ?? backoffMs;
+          holdUrl(url.href, waitMs);
+          const paused = scheduler.rateLimited(host, waitMs) === "paused";
+          if (attempt >= settings.maxAttempts) {
+            const error = new TransientStatusError(url.href, response.status, retryAfterMs);
+            error.warc = warc;
+            throw error;
+          }
+          // The caller keeps the URL until then, unless the whole host is paused anyway and every URL waits.
+          if (retryAfterMs !== undefined && retryAfterMs > maxRateLimitWaitMs && !paused) {
+            const error = new RateLimitedError(url.href, retryAfterMs);
+            error.warc = warc;
+            throw error;
+          }
+          await sleep(Math.max(backoffMs, waitMs), url, init.signal);
+          continue;
+        }
+        // A 503's Retry-After, or a long one on a 429, is about the whole host: its line pauses, not only this URL.
         // However long: a pause too long to wait for still holds, so no later claim of a URL on the host asks sooner.
-        if (retryAfterMs !== undefined && hostWideRetryAfterStatuses.has(response.status)) {
+        if (retryAfterMs !== undefined && (response.status === 503 || response.status === 429)) {
           scheduler.pauseFor(host, retryAfterMs);
         }
         if (retryAfterMs !== undefined && retryAfterMs > settings.maxRetryAfterMs) {
@@ -372,7 +432,7 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           error.warc = warc;
           throw error;
         }
-        await sleep(Math.max(backoffDelayMs(attempt, settings, random), retryAfterMs ?? 0), url, init.signal);
+        await sleep(Math.max(backoffMs, retryAfterMs ?? 0), url, init.signal);
       } finally {
         // Released once only: the calls above have already settled it whenever an exchange took place.
         slot.release(outcome);
@@ -509,6 +569,7 @@ interface Settings {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   readonly maxRetryAfterMs: number;
+  readonly rateLimitHostPauseMs: number;
   readonly breakerFailureThreshold: number;
   readonly breakerOpenMs: number;
   readonly connectTimeoutMs: number;
@@ -537,6 +598,7 @@ function resolveSettings(options: FetcherOptions): Settings {
     baseDelayMs: options.backoffBaseMs ?? 1_000,
     maxDelayMs: options.maxBackoffMs ?? 30_000,
     maxRetryAfterMs: options.maxRetryAfterMs ?? 120_000,
+    rateLimitHostPauseMs: options.rateLimitHostPauseMs ?? 5_000,
     breakerFailureThreshold: options.breakerFailureThreshold ?? 10,
     breakerOpenMs: options.breakerOpenMs ?? 60_000,
     connectTimeoutMs: options.connectTimeoutMs ?? 10_000,

@@ -45,7 +45,13 @@ describe("host scheduler", () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 30));
     assert.equal(thirdGranted, false);
-    assert.deepEqual(s.stats("a"), { active: 2, queued: 1, consecutiveFailures: 0, breakerOpen: false });
+    assert.deepEqual(s.stats("a"), {
+      active: 2,
+      queued: 1,
+      consecutiveFailures: 0,
+      breakerOpen: false,
+      concurrencyLimit: 2,
+    });
     first.release("success");
     (await third).release("success");
     assert.equal(thirdGranted, true);
@@ -91,6 +97,56 @@ describe("host scheduler", () => {
     });
     held.release("neutral");
     (await s.acquire("b", "u")).release("success");
+  });
+
+  it("halves the concurrency of a host that rate limits us, and wins it back a little with each success", async () => {
+    const s = scheduler({ maxConcurrentPerHost: 4 });
+    assert.equal(s.rateLimited("a", 1000), "slowed");
+    assert.equal(s.stats("a").concurrencyLimit, 2);
+    const first = await s.acquire("a", "u");
+    const second = await s.acquire("a", "u");
+    let thirdGranted = false;
+    const third = s.acquire("a", "u").then((slot) => {
+      thirdGranted = true;
+      return slot;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    assert.equal(thirdGranted, false, "two in flight is the cap now");
+    first.release("success");
+    second.release("success");
+    (await third).release("success");
+    assert.equal(s.stats("a").concurrencyLimit, 2, "not all back after three successes");
+    for (let i = 0; i < 30; i++) (await s.acquire("a", "u")).release("success");
+    assert.equal(s.stats("a").concurrencyLimit, 4, "all back after a few dozen");
+    // Other hosts were never slowed.
+    assert.equal(s.stats("b").concurrencyLimit, 4);
+  });
+
+  it("spaces a rate-limited host's requests further apart when its rate, not its concurrency, binds", async () => {
+    const s = scheduler({ requestsPerSecond: 10, maxConcurrentPerHost: 10 });
+    s.rateLimited("a", 1000);
+    const starts: number[] = [];
+    await Promise.all(
+      [1, 2].map(async () => {
+        const slot = await s.acquire("a", "u");
+        starts.push(performance.now());
+        slot.release("neutral");
+      }),
+    );
+    const [first = 0, second = 0] = starts;
+    assert.ok(second - first >= 195, `half of 10/s is 200 ms apart, got ${Math.round(second - first)} ms`);
+  });
+
+  it("pauses a host that still rate limits us at an eighth of its rate, for its Retry-After", async () => {
+    const s = scheduler({ maxConcurrentPerHost: 8, maxPauseWaitMs: 1000 });
+    assert.deepEqual(
+      [1, 2, 3].map(() => s.rateLimited("a", 60_000)),
+      ["slowed", "slowed", "slowed"],
+    );
+    assert.equal(s.stats("a").concurrencyLimit, 1);
+    (await s.acquire("a", "still sent, one at a time")).release("neutral");
+    assert.equal(s.rateLimited("a", 60_000), "paused");
+    await assert.rejects(s.acquire("a", "u"), HostPausedError);
   });
 
   it("opens the breaker after consecutive failures, then lets one probe through", async () => {

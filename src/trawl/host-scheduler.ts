@@ -2,8 +2,9 @@ import { CircuitOpenError, FetchAbortedError, HostPausedError, QueueFullError } 
 
 /**
  * Politeness per host: a minimum spacing between request starts (requests per second, raised by robots.txt
- * crawl-delay and by Retry-After pauses), a cap on requests in flight, a bounded waiting line, and a circuit breaker
- * that stops sending to a host after consecutive failures.
+ * crawl-delay and by Retry-After pauses), a cap on requests in flight, a bounded waiting line, a circuit breaker
+ * that stops sending to a host after consecutive failures, and a slowdown when the host says it is rate limiting us
+ * (AIMD: each 429 halves the host's rate, each success wins a little of it back).
  */
 export interface HostSchedulerOptions {
   readonly requestsPerSecond: number;
@@ -44,9 +45,19 @@ interface HostState {
   openUntilMs: number | undefined;
   probing: boolean;
   timer: NodeJS.Timeout | undefined;
+  /**
+   * The share of the configured rate the host gets, in [minRateFactor, 1]: its concurrency cap is multiplied by it
+   * and its spacing divided by it, so it slows a host bounded by either.
+   */
+  rateFactor: number;
 }
 
 const pruneThreshold = 10_000;
+/**
+ * Three halvings (to an eighth of the configured rate) before a fourth 429 in a row stops the host for its
+ * Retry-After: a host still rate limiting us at an eighth of our rate wants a pause, not less traffic.
+ */
+const minRateFactor = 1 / 8;
 
 export class HostScheduler {
   readonly #options: HostSchedulerOptions;
@@ -76,6 +87,20 @@ export class HostScheduler {
       waiter.signal?.removeEventListener("abort", waiter.onAbort);
       waiter.reject(new HostPausedError(waiter.url, host, pausedForMs));
     }
+  }
+
+  /**
+   * The host answered 429 (a Retry-After short enough to be about that request, or none): halve its rate, or, when
+   * it is already at its slowest, pause it for `retryAfterMs` as a 503 would. Says which it did.
+   */
+  rateLimited(host: string, retryAfterMs: number): "slowed" | "paused" {
+    const state = this.#state(host);
+    if (state.rateFactor <= minRateFactor) {
+      this.pauseFor(host, retryAfterMs);
+      return "paused";
+    }
+    state.rateFactor = Math.max(minRateFactor, state.rateFactor / 2);
+    return "slowed";
   }
 
   /** Fails fast when the host's breaker is open; otherwise waits in the host's line for a slot. */
@@ -119,6 +144,8 @@ export class HostScheduler {
       queued: state?.queue.length ?? 0,
       consecutiveFailures: state?.consecutiveFailures ?? 0,
       breakerOpen: state?.openUntilMs !== undefined,
+      /** Requests the host may have in flight now: the configured cap, lowered while it rate limits us. */
+      concurrencyLimit: state ? this.#concurrencyLimit(state) : this.#options.maxConcurrentPerHost,
     };
   }
 
@@ -136,6 +163,7 @@ export class HostScheduler {
         openUntilMs: undefined,
         probing: false,
         timer: undefined,
+        rateFactor: 1,
       };
       this.#hosts.set(host, state);
     }
@@ -153,7 +181,8 @@ export class HostScheduler {
         state.openUntilMs === undefined &&
         state.nextStartAtMs <= now &&
         state.pausedUntilMs <= now &&
-        state.minIntervalMs === 0
+        state.minIntervalMs === 0 &&
+        state.rateFactor === 1
       ) {
         this.#hosts.delete(host);
       }
@@ -175,9 +204,13 @@ export class HostScheduler {
     return undefined;
   }
 
+  #concurrencyLimit(state: HostState): number {
+    return Math.max(1, Math.floor(this.#options.maxConcurrentPerHost * state.rateFactor));
+  }
+
   #pump(host: string, state: HostState) {
     if (state.timer) return;
-    while (state.queue.length > 0 && state.active < this.#options.maxConcurrentPerHost) {
+    while (state.queue.length > 0 && state.active < this.#concurrencyLimit(state)) {
       const now = this.#now();
       const startAt = Math.max(state.nextStartAtMs, state.pausedUntilMs);
       if (now < startAt) {
@@ -195,7 +228,8 @@ export class HostScheduler {
         continue;
       }
       const wasProbe = state.probing;
-      const intervalMs = Math.max(1000 / this.#options.requestsPerSecond, state.minIntervalMs);
+      const intervalMs =
+        Math.max(1000 / this.#options.requestsPerSecond, state.minIntervalMs) / state.rateFactor;
       state.nextStartAtMs = now + intervalMs;
       state.active++;
       let released = false;
@@ -216,6 +250,12 @@ export class HostScheduler {
     if (outcome === "success") {
       state.consecutiveFailures = 0;
       state.openUntilMs = undefined;
+      if (state.rateFactor < 1) {
+        // Additive increase, as TCP's one segment per round trip: an eighth of the rate back per window of
+        // successes, so a host halved once is at full rate again after a few dozen good answers.
+        const window = Math.max(1, this.#options.maxConcurrentPerHost * state.rateFactor);
+        state.rateFactor = Math.min(1, state.rateFactor + minRateFactor / window);
+      }
     } else if (outcome === "failure") {
       state.consecutiveFailures++;
       if (wasProbe || state.consecutiveFailures >= this.#options.breakerFailureThreshold) {

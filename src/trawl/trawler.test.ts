@@ -155,6 +155,32 @@ describe("a trawl of the fixture web (three sites, SQLite)", () => {
     }
   });
 
+  it("asks for no URL a 429 held before its Retry-After, while the rest of its site carries on (R3)", () => {
+    const ours = web.requests().filter((request) => request.userAgent !== "");
+    let limited = 0;
+    let carriedOn = 0;
+    for (const [index, request] of ours.entries()) {
+      if (request.status !== 429) continue;
+      limited++;
+      const next = ours.slice(index + 1).find((later) => later.path === request.path);
+      assert.ok(next, `${request.path} asked for again`);
+      // The fixture web's Retry-After is 1 s.
+      const waitedMs = next.atMs - request.atMs;
+      assert.ok(waitedMs >= 1000, `${request.path} asked for again after ${Math.round(waitedMs)} ms`);
+      // Slowed, not paused: the same site was still asked for other pages well within that second.
+      const site = request.path.split("/")[1];
+      const meanwhile = ours.some(
+        (other) =>
+          other.path.startsWith(`/${site}/`) &&
+          other.atMs > request.atMs + 100 &&
+          other.atMs < request.atMs + 900,
+      );
+      if (meanwhile) carriedOn++;
+    }
+    assert.ok(limited >= 10, `${limited} pages answered 429`);
+    assert.ok(carriedOn >= limited / 2, `the site carried on during ${carriedOn} of ${limited} 429s`);
+  });
+
   it("keeps the frontier balanced: enqueued = done + failed + pending + leased, every failure with its code (R4)", async () => {
     for (const summary of first.sources) {
       const jobs = await allJobs(store, frontierQueue(summary.sourceId, 1));

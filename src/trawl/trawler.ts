@@ -151,7 +151,9 @@ export function createPageHandler(
     if (!payload) throw new PageJobError("payload_invalid", `job ${job.id}: not a frontier payload`);
     let result: FetchResult;
     try {
-      result = await deps.fetch(new URL(payload.url), { signal: context.signal });
+      // A URL a 429 holds goes back to the frontier with its Retry-After as its not-before time: waiting here would
+      // hold a job, and its lease, that another URL of the host could use meanwhile.
+      result = await deps.fetch(new URL(payload.url), { signal: context.signal, maxRateLimitWaitMs: 0 });
     } catch (error) {
       if (error instanceof FetchError) {
         const failure = new PageFetchError(error, job.attempts);
