@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
 import {
+  fts5Document,
   parseSearchQuery,
   searchDocument,
   toFts5Match,
@@ -31,6 +33,43 @@ describe("search tokens", () => {
   it("builds a tsvector with the same tokens and positions as the FTS5 document", () => {
     assert.equal(searchDocument(["Ivory bangle", null, "ivory"]), "ivory bangle ivory");
     assert.equal(tsvectorLiteral(["Ivory bangle", null, "ivory"]), "'ivory':1,3 'bangle':2");
+  });
+});
+
+describe("the document FTS5 indexes", () => {
+  // Every token FTS5 stores for a document, with its position, read back through fts5vocab.
+  function indexedTokens(document: string): string[] {
+    const db = new DatabaseSync(":memory:");
+    try {
+      db.exec(`CREATE VIRTUAL TABLE docs USING fts5 (doc, tokenize = 'ascii');
+        CREATE VIRTUAL TABLE words USING fts5vocab (docs, instance);`);
+      db.prepare("INSERT INTO docs (rowid, doc) VALUES (1, ?)").run(document);
+      return db
+        .prepare("SELECT term, offset FROM words ORDER BY offset")
+        .all()
+        .map((row) => `${String(row.term)}@${String(row.offset)}`);
+    } finally {
+      db.close();
+    }
+  }
+
+  it("gives FTS5 the same tokens at the same positions as the tokenized document, for any text", () => {
+    const asciiText = fc.string({
+      unit: fc.constantFrom(..."abcXYZ019 .,-_'\"!?/\n\t@#€é象ก".split(""), "w".repeat(30)),
+      maxLength: 40,
+    });
+    fc.assert(
+      fc.property(fc.array(fc.option(asciiText), { maxLength: 3 }), (parts) => {
+        assert.deepEqual(indexedTokens(fts5Document(parts)), indexedTokens(searchDocument(parts)));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("hands plain ASCII over as it is, and tokenizes the rest", () => {
+    assert.equal(fts5Document(["Carved IVORY, 12cm", null, "seller_1"]), "Carved IVORY, 12cm\nseller_1");
+    assert.equal(fts5Document(["Ngà voi"]), "nga voi");
+    assert.equal(fts5Document([`a ${"x".repeat(65)} b`]), "a b");
   });
 });
 

@@ -92,6 +92,30 @@ export function searchDocument(parts: readonly (string | null | undefined)[]): s
   return tokenize(parts.filter((part) => part).join("\n")).join(" ");
 }
 
+/**
+ * The text to hand FTS5 for `parts`: for plain ASCII with no over-long word, the text itself, because FTS5's
+ * `ascii` tokenizer then makes exactly `tokenize`'s tokens (it lower-cases ASCII letters and splits on every other
+ * ASCII character); otherwise `searchDocument`. Most adverts are plain ASCII, and skipping the tokenizer here saves a
+ * tenth of ingestion.
+ */
+export function fts5Document(parts: readonly (string | null | undefined)[]): string {
+  const text = parts.filter((part) => part).join("\n");
+  return isPlainAsciiWithShortWords(text) ? text : tokenize(text).join(" ");
+}
+
+function isPlainAsciiWithShortWords(text: string): boolean {
+  let wordLength = 0;
+  for (let at = 0; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code > 0x7f) return false;
+    const alphanumeric =
+      (code >= 0x61 && code <= 0x7a) || (code >= 0x41 && code <= 0x5a) || (code >= 0x30 && code <= 0x39);
+    wordLength = alphanumeric ? wordLength + 1 : 0;
+    if (wordLength > maxTokenLength) return false;
+  }
+  return true;
+}
+
 /** A PostgreSQL tsvector literal with the same tokens and positions as `searchDocument`. */
 export function tsvectorLiteral(parts: readonly (string | null | undefined)[]): string {
   const positions = new Map<string, number[]>();

@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { UsageError } from "../../core/errors.ts";
 import { canonicalJson } from "../hash-chain.ts";
 import {
@@ -117,7 +117,33 @@ export function contentOf(observation: ListingObservation): ListingContent {
 
 /** SHA-256 of the content's canonical JSON: equal content, equal hash, whichever database stored it. */
 export function contentHash(content: ListingContent): string {
-  return createHash("sha256").update(canonicalJson(content)).digest("hex");
+  return hash("sha256", canonicalContentJson(content), "hex");
+}
+
+/**
+ * `canonicalJson(content)` written out field by field, in its sorted key order: the generic walk (entries, filter,
+ * sort, join) was a tenth of ingestion. Stored hashes depend on these bytes, so a content with a field missing
+ * (which the type does not allow) takes the generic walk, and a test compares the two on varied content.
+ */
+function canonicalContentJson(c: ListingContent): string {
+  if (
+    c.url === undefined ||
+    c.title === undefined ||
+    c.text === undefined ||
+    c.priceAmount === undefined ||
+    c.priceCurrency === undefined ||
+    c.seller === undefined ||
+    c.language === undefined ||
+    c.country === undefined ||
+    c.attributes === undefined
+  )
+    return canonicalJson(c);
+  return (
+    `{"attributes":${canonicalJson(c.attributes)},"country":${canonicalJson(c.country)},` +
+    `"language":${canonicalJson(c.language)},"priceAmount":${canonicalJson(c.priceAmount)},` +
+    `"priceCurrency":${canonicalJson(c.priceCurrency)},"seller":${canonicalJson(c.seller)},` +
+    `"text":${canonicalJson(c.text)},"title":${canonicalJson(c.title)},"url":${canonicalJson(c.url)}}`
+  );
 }
 
 /** Refuses the whole batch on the first bad sighting, naming it: nothing is written. */

@@ -1,5 +1,5 @@
 import type { ListingObservation } from "../records.ts";
-import { searchDocument, toFts5Match } from "../search-text.ts";
+import { fts5Document, toFts5Match } from "../search-text.ts";
 import {
   listingKeyOf,
   supersedesStoredContent,
@@ -144,7 +144,7 @@ export const sqliteListings: ListingDialect = {
       const id = listing.id!;
       if (listing.searchChanged) {
         if (!listing.isNew) deleteSearch.run(id);
-        insertSearch.run(id, searchDocument([c.title, c.text, c.seller]));
+        insertSearch.run(id, fts5Document([c.title, c.text, c.seller]));
       }
       if (listing.taxaChanged) {
         if (!listing.isNew) deleteTaxa.run(id);
