@@ -46,9 +46,13 @@ export function formatPrice(
   return `${numberFormat(language).format(amount)}${currency ? ` ${currency}` : ""}`;
 }
 
-export function formatDateTime(iso: string | null | undefined, language: Language): string {
-  if (!iso) return "–";
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return iso;
-  return dateTimeFormat(language, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(date);
+/**
+ * A date and time as the user's language writes it, in UTC on every screen (the times in evidence and audit logs
+ * are UTC, and two screens must not show one moment two ways), or `fallback` for none or an unreadable one.
+ */
+export function formatDateTime(iso: string | null | undefined, language: string, fallback = "—"): string {
+  if (!iso) return fallback;
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) return fallback;
+  return dateTimeFormat(language, { dateStyle: "medium", timeStyle: "short", timeZone: "UTC" }).format(ms);
 }

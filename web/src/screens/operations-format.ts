@@ -2,15 +2,7 @@
  * Formatting shared by the operations screens (sources, takedowns, statistics), in the user's language. Free of
  * React and the DOM so that node can test it.
  */
-import { dateTimeFormat, numberFormat } from "../format.ts";
-
-/** A date and time as the user's language writes it, or `fallback` for none or an unreadable one. */
-export function formatDateTime(language: string, iso: string | null | undefined, fallback = "—"): string {
-  if (!iso) return fallback;
-  const ms = Date.parse(iso);
-  if (!Number.isFinite(ms)) return fallback;
-  return dateTimeFormat(language, { dateStyle: "medium", timeStyle: "short" }).format(ms);
-}
+import { numberFormat } from "../format.ts";
 
 export function formatCount(language: string, value: number | null | undefined, fallback = "—"): string {
   return value === null || value === undefined || !Number.isFinite(value)

@@ -5,7 +5,8 @@ import { useLanguage, useMessages } from "../i18n/language.tsx";
 import { navigate, useLocation } from "../router.tsx";
 import type { ScreenProps } from "../routes.ts";
 import { useApi } from "../use-api.ts";
-import { formatCount, formatDateTime, formatShare } from "./operations-format.ts";
+import { formatDateTime } from "../format.ts";
+import { formatCount, formatShare } from "./operations-format.ts";
 import "./operations.css";
 import { sourcesMessages } from "./sources.messages.ts";
 import {
@@ -210,8 +211,8 @@ function SourceRuns(props: { readonly source: Source }) {
                     <td>
                       <span className={`state state-${run.state}`}>{t(`state.${run.state}`)}</span>
                     </td>
-                    <td>{formatDateTime(language, run.startedAt)}</td>
-                    <td>{formatDateTime(language, run.finishedAt)}</td>
+                    <td>{formatDateTime(run.startedAt, language)}</td>
+                    <td>{formatDateTime(run.finishedAt, language)}</td>
                   </tr>
                 ))}
               </tbody>
@@ -284,7 +285,7 @@ function RunProgress(props: { readonly detail: TrawlRunDetail }) {
           <tbody>
             {recentErrors.map((error, index) => (
               <tr key={`${error.at}-${index}`}>
-                <td>{formatDateTime(language, error.at)}</td>
+                <td>{formatDateTime(error.at, language)}</td>
                 <td>
                   <code>{error.code ?? t("unknown")}</code>
                 </td>

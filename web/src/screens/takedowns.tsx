@@ -5,7 +5,8 @@ import { useLanguage, useMessages } from "../i18n/language.tsx";
 import { Link, navigate, useLocation } from "../router.tsx";
 import type { ScreenProps } from "../routes.ts";
 import { useApi, type Loaded } from "../use-api.ts";
-import { formatCount, formatDateTime, formatDuration, formatShare } from "./operations-format.ts";
+import { formatDateTime } from "../format.ts";
+import { formatCount, formatDuration, formatShare } from "./operations-format.ts";
 import "./operations.css";
 import { platformMeasures, type TakedownReport } from "./statistics-removals.ts";
 import { takedownsMessages } from "./takedowns.messages.ts";
@@ -303,8 +304,8 @@ function NoticeTable(props: {
               <span className={`state state-${notice.state}`}>{t(`state.${notice.state}`)}</span>
             </td>
             <td>{notice.recipient ?? "—"}</td>
-            <td>{formatDateTime(language, notice.createdAt)}</td>
-            <td>{formatDateTime(language, notice.updatedAt)}</td>
+            <td>{formatDateTime(notice.createdAt, language)}</td>
+            <td>{formatDateTime(notice.updatedAt, language)}</td>
             <td>
               <NoticeAction notice={notice} actions={props.actions} />
             </td>
