@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { X509Certificate } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { promisify } from "node:util";
 import { after, before, describe, it } from "node:test";
 import { createFetcher, type FetcherOptions } from "./fetcher.ts";
 import { FetchError } from "./fetch-errors.ts";
@@ -103,5 +108,33 @@ describe("fetcher over TLS", () => {
     const error = await client.fetch(secure.url("/page")).catch((caught: unknown) => caught);
     client.close();
     assert.ok(error instanceof FetchError && error.code === "tls_error", String(error));
+  });
+  it("trusts the CAs of NODE_EXTRA_CA_CERTS, the way to add an intranet's or a TLS-inspecting proxy's CA", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "wildtrawl-ca-"));
+    try {
+      const caFile = path.join(dir, "ca.pem");
+      await writeFile(caFile, certificates.caPem);
+      // Node reads the variable at start-up only, so the fetch runs in a process of its own.
+      const script = `
+        import { createFetcher } from ${JSON.stringify(new URL("./fetcher.ts", import.meta.url).href)};
+        const client = createFetcher({ userAgent: "wildtrawl-test/1.0", allowPrivateNetwork: true,
+          respectRobotsTxt: false, maxAttempts: 1 });
+        const outcome = await client.fetch(new URL(process.argv[1])).then((r) => String(r.status), (e) => e.code);
+        client.close();
+        process.stdout.write(outcome);`;
+      const fetchIn = async (env: NodeJS.ProcessEnv) =>
+        (
+          await promisify(execFile)(
+            process.execPath,
+            ["--input-type=module", "-e", script, secure.url("/page").href],
+            { env },
+          )
+        ).stdout;
+      const { NODE_EXTRA_CA_CERTS: _ignored, ...withoutExtra } = process.env;
+      assert.equal(await fetchIn(withoutExtra), "tls_error");
+      assert.equal(await fetchIn({ ...withoutExtra, NODE_EXTRA_CA_CERTS: caFile }), "200");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
