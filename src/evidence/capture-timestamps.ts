@@ -12,6 +12,11 @@ export type CaptureTimestamp =
       readonly genTime: string;
       readonly serialNumber: string;
       readonly tsaSubject: string;
+      /**
+       * The nonce we sent, in hex (absent from captures made before it was kept): the token must carry it back, so a
+       * verifier can tell this token answered this capture's request and was not replayed from another.
+       */
+      readonly nonce?: string;
       /** The capture's finish by the local clock minus the TSA's time, in seconds. */
       readonly skewSeconds: number;
       /** More than 10 minutes apart (RELIABILITY E5): one of the two clocks is wrong. */
@@ -54,6 +59,7 @@ export async function timestampCapture(
         genTime: verified.genTime.toISOString(),
         serialNumber: verified.serialNumber,
         tsaSubject: verified.tsaSubject,
+        nonce,
         // + 0 turns -0 into 0: the report is read back from JSON, which has no -0.
         skewSeconds: Math.round(skewMs / 1000) + 0,
         clockSkewFlagged: Math.abs(skewMs) > maxClockSkewMs,

@@ -215,6 +215,20 @@ describe("evidence verify re-checks each capture's own time-stamps (RELIABILITY 
     assert.equal(plain.failures[0]?.file, reportFile);
   });
 
+  it("fails naming the token when the nonce its report keeps is not the one the token carries", () => {
+    const token = captureTokens(bare)[0]!;
+    const reportFile = token.replace(/\.tsr$/, ".json");
+    const report = JSON.parse(bare.get(reportFile)!.toString("utf8")) as { nonce: string };
+    assert.match(report.nonce, /^[0-9a-f]+$/, "the report keeps the nonce sent");
+    const other = report.nonce === "1" ? "2" : "1";
+    const forged = verifyPackageFiles(forge(bare, { [reportFile]: jsonBytes({ ...report, nonce: other }) }));
+    assert.deepEqual(
+      forged.failures.map((f) => [f.file, f.code]),
+      [[token, "timestamp_invalid"]],
+    );
+    assert.match(forged.failures[0]!.message, /nonce/);
+  });
+
   it("warns of a capture's clock far from the TSA's, and of a TSA that gave no token", async () => {
     const skewed = await captureAdvert(
       {

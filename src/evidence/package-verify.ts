@@ -381,9 +381,10 @@ function checkCaptureTokens(
       );
       continue;
     }
+    const nonce = report && !("error" in report) ? report.nonce : undefined;
     const verified = checkToken(
       checking,
-      { file: tokenFile, ca: `${capture.folder}/${tsaCaName(n)}`, digestHex: capture.sha256 },
+      { file: tokenFile, ca: `${capture.folder}/${tsaCaName(n)}`, digestHex: capture.sha256, nonce },
       { label: "capture's finish", time: record.finishedAt },
     );
     if (!verified) continue;
