@@ -294,6 +294,24 @@ describe("capture provenance: addresses and certificate chains (E2)", () => {
     assert.match(String(record.provenance.egressIpNote), /behind NAT/);
   });
 
+  it("records the connection a fetch failed part-way on: who answered, over which chain, and why it stopped", async () => {
+    const { capture: stalled, record } = await captureAdvert(
+      world.deps({ browser: null, detect: false, caPem: certificates.caPem, idleTimeoutMs: 300 }),
+      { url: `${secure.origin}/stall`, sourceId: world.source.id, actor: "user:7" },
+    );
+    assert.equal(stalled.status, "partial");
+    assert.equal(record.provenance.serverIp, "127.0.0.1");
+    assert.equal(record.provenance.egressIp, "127.0.0.1");
+    assert.match(String(record.provenance.egressIpNote), /did not complete \(timeout\)/);
+    const [host] = tlsHostsOf(record);
+    assert.equal(host?.host, new URL(secure.origin).host);
+    assert.equal(host?.certificates[0]?.sha256Fingerprint, certificates.leafSha256Fingerprint);
+    // Nothing answered at all: no connection to speak of.
+    const { record: unreachable } = await capture("https://127.0.0.1:9/advert");
+    assert.equal(unreachable.provenance.serverIp, null);
+    assert.equal(unreachable.provenance.tlsCertificates, null);
+  });
+
   it("records one chain per HTTPS host of a redirect chain, and names the plain-HTTP hosts", async () => {
     const finalUrl = `${otherSecure.origin}/item/7`;
     const { record } = await capture(redirectTo(plain, redirectTo(secure, finalUrl)));

@@ -304,7 +304,11 @@ export async function captureAdvert(deps: CaptureDeps, request: CaptureRequest):
       userAgent: deps.fetcherOptions.userAgent,
       os: hostDescription(),
       node: process.version,
-      ...connectionProvenance(result, failureReason),
+      ...connectionProvenance(
+        result,
+        failureReason,
+        fetchError ? { url: fetchError.url, connection: fetchError.connection } : undefined,
+      ),
       effectiveOptions: effectiveOptions(deps),
       blockedRequests: (page?.blockedRequests ?? []) as unknown as JsonValue,
       operator: request.actor,

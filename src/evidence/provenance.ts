@@ -7,6 +7,7 @@ import { Type, type TSchema } from "@sinclair/typebox";
 import { Value, ValueErrorType } from "@sinclair/typebox/value";
 import { UsageError } from "../core/errors.ts";
 import type { JsonObject, JsonValue } from "../storage/records.ts";
+import type { ConnectionFacts } from "../trawl/fetch-errors.ts";
 import type { FetchResult } from "../trawl/fetcher.ts";
 import type { TlsPeer } from "../trawl/tls-peer.ts";
 
@@ -150,19 +151,37 @@ export function fetchedUrlsOf(record: {
   return record.finalUrl === null ? [] : [...record.redirects.map((hop) => hop.url), record.finalUrl];
 }
 
-/** The provenance keys that describe the connections: addresses and, per HTTPS host, the certificate chain. */
+/**
+ * The provenance keys that describe the connections: addresses and, per HTTPS host, the certificate chain. A fetch
+ * that failed part-way (a body that stalled, a server error to the last attempt) still gives the connection it was
+ * on, `failed`: the server did answer, and who answered is evidence.
+ */
 export function connectionProvenance(
   result: FetchResult | undefined,
   failureReason: string | null,
+  failed?: { readonly url: string; readonly connection: ConnectionFacts | undefined },
 ): JsonObject {
   if (!result) {
     const why = `the fetch did not complete (${failureReason ?? "no exchange"})`;
+    const connection = failed?.connection;
+    if (!connection) {
+      return {
+        serverIp: null,
+        egressIp: null,
+        egressIpNote: why,
+        tlsCertificates: null,
+        tlsCertificatesNote: why,
+      };
+    }
+    const { host, protocol } = new URL(failed.url);
     return {
-      serverIp: null,
-      egressIp: null,
-      egressIpNote: why,
-      tlsCertificates: null,
-      tlsCertificatesNote: why,
+      serverIp: connection.remoteAddress,
+      egressIp: connection.localAddress ?? null,
+      egressIpNote: `${why}: the local address of the connection it was on, as this host sees it`,
+      tlsCertificates: connection.tlsPeer
+        ? ([{ host, serverIp: connection.remoteAddress, ...connection.tlsPeer }] as unknown as JsonValue)
+        : null,
+      tlsCertificatesNote: protocol === "https:" ? why : `${why}; plain HTTP, no certificates: ${host}`,
     };
   }
   const finalHop = { url: result.finalUrl, remoteAddress: result.remoteAddress, tlsPeer: result.tlsPeer };

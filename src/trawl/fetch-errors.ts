@@ -1,5 +1,15 @@
 import { WildtrawlError } from "../core/errors.ts";
+import type { TlsPeer } from "./tls-peer.ts";
 import type { WarcLocation } from "./warc-writer.ts";
+
+/** The connection an exchange was on: what evidence records of a fetch, even one that failed part-way. */
+export interface ConnectionFacts {
+  readonly remoteAddress: string;
+  /** This host's end of the connection. */
+  readonly localAddress: string | undefined;
+  /** Set for HTTPS when the fetcher records TLS peers. */
+  readonly tlsPeer: TlsPeer | undefined;
+}
 
 /**
  * Why a fetch produced no usable response. Retry behaviour lives here, not in the fetch loop:
@@ -12,6 +22,8 @@ export class FetchError extends WildtrawlError {
   readonly url: string;
   /** Where the (partial) exchange was written, when a response had started. */
   warc: WarcLocation | undefined;
+  /** The connection the fetch failed on, when one had been made (a body that stalled, a reset mid-transfer). */
+  connection: ConnectionFacts | undefined;
   get retryable(): boolean {
     return false;
   }
@@ -22,6 +34,7 @@ export class FetchError extends WildtrawlError {
     super(code, `${message} (${url})`, options);
     this.url = url;
     this.warc = undefined;
+    this.connection = undefined;
   }
 }
 

@@ -6,6 +6,7 @@ import { decodeBody, isTextual, parseContentType, type DecodedText } from "./cha
 import { systemResolver, vetDestination, type DestinationPolicy, type Resolver } from "./destination.ts";
 import {
   FetchAbortedError,
+  FetchError,
   FetchRefusedError,
   RateLimitedError,
   RetryLaterError,
@@ -404,15 +405,11 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           holdUrl(url.href, waitMs);
           const paused = scheduler.rateLimited(host, waitMs) === "paused";
           if (attempt >= settings.maxAttempts) {
-            const error = new TransientStatusError(url.href, response.status, retryAfterMs);
-            error.warc = warc;
-            throw error;
+            throw keptWith(new TransientStatusError(url.href, response.status, retryAfterMs), warc, response);
           }
           // The caller keeps the URL until then, unless the whole host is paused anyway and every URL waits.
           if (retryAfterMs !== undefined && retryAfterMs > maxRateLimitWaitMs && !paused) {
-            const error = new RateLimitedError(url.href, retryAfterMs);
-            error.warc = warc;
-            throw error;
+            throw keptWith(new RateLimitedError(url.href, retryAfterMs), warc, response);
           }
           await sleep(Math.max(backoffMs, waitMs), url, init.signal);
           continue;
@@ -423,14 +420,10 @@ export function createFetcher(options: FetcherOptions): Fetcher {
           scheduler.pauseFor(host, retryAfterMs);
         }
         if (retryAfterMs !== undefined && retryAfterMs > settings.maxRetryAfterMs) {
-          const error = new RetryLaterError(url.href, response.status, retryAfterMs);
-          error.warc = warc;
-          throw error;
+          throw keptWith(new RetryLaterError(url.href, response.status, retryAfterMs), warc, response);
         }
         if (attempt >= settings.maxAttempts) {
-          const error = new TransientStatusError(url.href, response.status, retryAfterMs);
-          error.warc = warc;
-          throw error;
+          throw keptWith(new TransientStatusError(url.href, response.status, retryAfterMs), warc, response);
         }
         await sleep(Math.max(backoffMs, retryAfterMs ?? 0), url, init.signal);
       } finally {
@@ -619,4 +612,19 @@ function resolveSettings(options: FetcherOptions): Settings {
   }
   if (!Number.isInteger(settings.maxAttempts)) throw new RangeError("maxAttempts: expected an integer");
   return Object.freeze(settings);
+}
+
+/** The error of an exchange that answered, with its WARC record and connection: a failure is evidence too. */
+function keptWith<E extends FetchError>(
+  error: E,
+  warc: WarcLocation | undefined,
+  response: ExchangeResponse,
+): E {
+  error.warc = warc;
+  error.connection = {
+    remoteAddress: response.remoteAddress,
+    localAddress: response.localAddress,
+    tlsPeer: response.tlsPeer,
+  };
+  return error;
 }

@@ -165,6 +165,7 @@ export function runExchange(request: ExchangeRequest): Promise<ExchangeOutcome> 
     ) => {
       if (settled) return;
       const responseStarted = headersAt !== undefined;
+      if (remoteAddress !== undefined) error.connection = { remoteAddress, localAddress, tlsPeer };
       settle({
         ok: false,
         error,
