@@ -1,11 +1,13 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { defaultCuratedDataDir, defaultReferenceDataPath } from "../../config.ts";
+import { defaultCuratedDataDir, defaultDetectionModelPath, defaultReferenceDataPath } from "../../config.ts";
 import { loadLexicon } from "../../reference/load-lexicon.ts";
+import { readDetectionModel } from "../../reference/load-model.ts";
 import { loadSpeciesIndex } from "../../reference/reference-file.ts";
 import type { Lexicon } from "../lexicon/lexicon.ts";
-import { detect, type Advert, type Detection } from "./detect.ts";
+import { analyseAdvert, detect, type Advert, type Detection } from "./detect.ts";
+import { ngramBuckets } from "./model.ts";
 
 // The real reference data and vocabularies: detection is only as good as what it runs on.
 let lexicon: Lexicon;
@@ -147,5 +149,47 @@ describe("reasons and score", () => {
     const text = "green cheek conure, hand reared, DNA sexed male";
     assert.notEqual(run({ text }).verdict, "offer");
     assert.equal(run({ text, context: "listing" }).verdict, "offer");
+  });
+});
+
+describe("the advert's language", () => {
+  // Each tag's primary subtag is worked out once and kept: a kept answer must never leak into another tag's.
+  it("weighs a name in that language fully, whatever the tag's case and region, and others less", () => {
+    const text = "Verkaufe Afrikanischer Elefant Figur";
+    const evidence = (language: string) =>
+      run({ text, language }).taxa.find((taxon) => taxon.name === "Loxodonta africana")?.evidence;
+    const full = evidence("de");
+    const reduced = evidence("fr");
+    assert.ok(full !== undefined && reduced !== undefined && reduced < full, `${full} ${reduced}`);
+    for (const language of ["DE-at", "fr", "de", "en-GB", "de-CH", "fr-CA", "De"])
+      assert.equal(evidence(language), language.toLowerCase().startsWith("de") ? full : reduced, language);
+  });
+});
+
+describe("the wording", () => {
+  // detect() hashes n-grams as it reads the prepared text; training hashes the words as strings. Both must agree.
+  it("weighs the advert's distinct n-grams as training hashes them", async () => {
+    const model = await readDetectionModel(defaultDetectionModelPath);
+    const { size, buckets, weights } = model.ngrams;
+    for (const text of [
+      "Selling i v o r y chopsticks pair, DM for price",
+      "Bán vảy tê tê, giá 2.500.000₫, ship toàn quốc",
+      "出售穿山甲片 微信: abc123 包邮 a ab abc",
+      "Продам бивень слона 🐘, цена 150 000 руб.",
+    ]) {
+      const words = analyseAdvert({ text }, lexicon).words;
+      const expected = ngramBuckets(words, size, buckets).reduce(
+        (sum, bucket) => sum + (weights[bucket] ?? 0),
+        0,
+      );
+      const wording = detect({ text }, lexicon, { model }).scoreParts.find((part) =>
+        part.label.startsWith("wording"),
+      );
+      // The sums run in another order, so they may differ in the last place before rounding.
+      assert.ok(
+        Math.abs((wording?.points ?? 0) - expected) < 0.011,
+        `${text}: ${wording?.points} ${expected}`,
+      );
+    }
   });
 });

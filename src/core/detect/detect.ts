@@ -6,6 +6,7 @@ import { prepareMatchText, type MatchText } from "../lexicon/match-text.ts";
 import type { ProductType, Strength, TermKind, VocabularyEntry } from "../lexicon/vocabulary.ts";
 import {
   featureNames,
+  fnv1aOfFour,
   wordNgramBuckets,
   priorModel,
   type DetectionModel,
@@ -560,14 +561,35 @@ function ngramContribution(matchText: MatchText, model: DetectionModel): ScorePa
   const stamp = (seenStamp = seenStamp === 0xffffffff ? 1 : seenStamp + 1);
   if (stamp === 1) seenStamps.fill(0);
   const seen = seenStamps;
+  // The model's size of n-gram over a power of two of buckets (every shipped model): the windows of
+  // `wordNgramBuckets` are hashed here as the word is read, rather than written to an array and read back.
+  const mask = buckets > 0 && buckets <= 0x40000000 && (buckets & (buckets - 1)) === 0 ? buckets - 1 : -1;
+  const sliding = size === 4 && mask >= 0;
   for (let word = 0; word < wordData.length; word += 3) {
     const from = wordData[word] as number;
     const to = wordData[word + 1] as number;
-    if (wordBuckets.length < to - from + 2) wordBuckets = new Int32Array(2 * (to - from + 2));
+    // A word of one unit has one window of three, the whole padded word (of two, one window of four).
+    const viaArray = !sliding || to - from < 2;
+    let count = to - from - 1;
+    if (viaArray) {
+      if (wordBuckets.length < to - from + 2) wordBuckets = new Int32Array(2 * (to - from + 2));
+      count = wordNgramBuckets(codes, from, to, size, buckets, wordBuckets);
+    }
     const found = wordBuckets;
-    const count = wordNgramBuckets(codes, from, to, size, buckets, found);
+    let first = 32;
+    let second = viaArray ? 0 : (codes[from] as number);
+    let third = viaArray ? 0 : (codes[from + 1] as number);
     for (let start = 0; start < count; start++) {
-      const bucket = found[start] as number;
+      let bucket: number;
+      if (viaArray) {
+        bucket = found[start] as number;
+      } else {
+        const fourth = start === count - 1 ? 32 : (codes[from + start + 2] as number);
+        bucket = fnv1aOfFour(first, second, third, fourth) & mask;
+        first = second;
+        second = third;
+        third = fourth;
+      }
       if (seen[bucket] === stamp) continue;
       seen[bucket] = stamp;
       const weight = weights[bucket] ?? 0;
@@ -882,7 +904,21 @@ function entryPreference(entry: VocabularyEntry, language: string | undefined): 
 }
 
 function sameLanguage(tag: string, other: string): boolean {
-  return tag.split("-")[0]?.toLowerCase() === other.split("-")[0]?.toLowerCase();
+  return primarySubtag(tag) === primarySubtag(other);
+}
+
+// Asked for every name and term matched in an advert with a language, of a handful of tags: each is split once.
+const primarySubtags = new Map<string, string>();
+
+function primarySubtag(tag: string): string {
+  let primary = primarySubtags.get(tag);
+  if (primary === undefined) {
+    // Adverts bring any tag they like: a full cache starts again rather than grow.
+    if (primarySubtags.size >= 1024) primarySubtags.clear();
+    primary = (tag.split("-")[0] as string).toLowerCase();
+    primarySubtags.set(tag, primary);
+  }
+  return primary;
 }
 
 /**

@@ -1,6 +1,14 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { fnv1a, ngramBuckets, priorModel, trainModel, validateModel, type TrainingExample } from "./model.ts";
+import {
+  fnv1a,
+  ngramBuckets,
+  priorModel,
+  trainModel,
+  validateModel,
+  wordNgramBuckets,
+  type TrainingExample,
+} from "./model.ts";
 
 describe("hashed n-grams", () => {
   it("hash stably (FNV-1a), so a weights file means the same on every machine", () => {
@@ -15,6 +23,23 @@ describe("hashed n-grams", () => {
       [...new Set(buckets)].sort((a, b) => a - b),
     );
     assert.equal(buckets.length, 3); // " sal", "sale", "ale "
+  });
+  it("hash four-unit windows (read as the word slides) as FNV-1a of each padded substring", () => {
+    for (const word of ["a", "ab", "abc", "sale", "ivory", "tê tê", "穿山甲片", "слона", "🐘ivory🐘"]) {
+      const padded = ` ${word} `;
+      for (const buckets of [4096, 1000]) {
+        const expected = Array.from({ length: Math.max(1, padded.length - 3) }, (_, start) => {
+          const hash = fnv1a(padded.slice(start, start + 4));
+          return buckets === 4096 ? hash & 4095 : hash % buckets;
+        });
+        const units = Array.from({ length: word.length + 4 }, (_, at) =>
+          at < 2 || at >= word.length + 2 ? 0x7f : word.charCodeAt(at - 2),
+        );
+        const into = new Int32Array(word.length + 2);
+        const count = wordNgramBuckets(units, 2, word.length + 2, 4, buckets, into);
+        assert.deepEqual([...into.subarray(0, count)], expected, `${word} in ${buckets}`);
+      }
+    }
   });
 });
 

@@ -117,6 +117,26 @@ export function wordNgramBuckets(
   into: Int32Array,
 ): number {
   const length = to - from + 2;
+  // Bucket counts are powers of two, where the remainder is a mask: `%` of an unsigned 32-bit hash is a
+  // floating-point remainder.
+  const mask = buckets > 0 && buckets <= 0x40000000 && (buckets & (buckets - 1)) === 0 ? buckets - 1 : -1;
+  if (size === 4 && length > 4) {
+    // The size every model has: the window slides over four values, each unit read once, where the general loop
+    // below copies the word and reads each unit four times.
+    let first = 32;
+    let second = units[from] as number;
+    let third = units[from + 1] as number;
+    const last = length - 4;
+    for (let start = 0; start <= last; start++) {
+      const fourth = start === last ? 32 : (units[from + start + 2] as number);
+      const hash = fnv1aOfFour(first, second, third, fourth);
+      into[start] = mask >= 0 ? hash & mask : (hash >>> 0) % buckets;
+      first = second;
+      second = third;
+      third = fourth;
+    }
+    return last + 1;
+  }
   // The padded word, read once from `units` into a typed array that every window then reads.
   if (paddedWord.length < length) paddedWord = new Int32Array(2 * length);
   const padded = paddedWord;
@@ -124,9 +144,6 @@ export function wordNgramBuckets(
   for (let at = from; at < to; at++) padded[at - from + 1] = units[at] as number;
   padded[length - 1] = 32;
   const windows = Math.max(1, length - size + 1);
-  // Bucket counts are powers of two, where the remainder is a mask: `%` of an unsigned 32-bit hash is a
-  // floating-point remainder.
-  const mask = buckets > 0 && buckets <= 0x40000000 && (buckets & (buckets - 1)) === 0 ? buckets - 1 : -1;
   for (let start = 0; start < windows; start++) {
     let hash = 0x811c9dc5;
     const end = Math.min(start + size, length);
@@ -137,6 +154,15 @@ export function wordNgramBuckets(
 }
 
 let paddedWord = new Int32Array(64);
+
+/** FNV-1a (as `fnv1a`, before `>>> 0`) of four UTF-16 units: one n-gram of the size every model has. */
+export function fnv1aOfFour(first: number, second: number, third: number, fourth: number): number {
+  const prime = 0x01000193;
+  return Math.imul(
+    Math.imul(Math.imul(Math.imul(0x811c9dc5 ^ first, prime) ^ second, prime) ^ third, prime) ^ fourth,
+    prime,
+  );
+}
 
 /** Calls `visit` with the bucket of every character n-gram of every word (see `wordNgramBuckets`). */
 export function forEachNgramBucket(
