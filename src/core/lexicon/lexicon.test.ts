@@ -1,9 +1,10 @@
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { defaultLexiconDir, defaultReferenceDataPath } from "../../config.ts";
 import { loadLexicon } from "../../reference/load-lexicon.ts";
 import { loadSpeciesIndex } from "../../reference/reference-file.ts";
-import type { Lexicon } from "./lexicon.ts";
+import { DeletionIndex, type Lexicon } from "./lexicon.ts";
 import { withoutInflection } from "../text/normalize.ts";
 import { prepareMatchText } from "./match-text.ts";
 
@@ -85,5 +86,40 @@ describe("Lexicon#scan", () => {
     assert.ok(lexicon.keys.includes("loxodonta africana"));
     assert.ok(lexicon.keys.includes("m javanica"));
     assert.ok(lexicon.keys.includes("象牙"));
+  });
+});
+
+describe("DeletionIndex#mayBeNear", () => {
+  it("answers a word it has seen as it answered it the first time", () => {
+    // Few letters, so that words come back, and many words, so that they fight over the remembered slots.
+    const targets = ["pangolin", "ivory", "python", "psittacus", "manis", "rhino", "loxodonta"];
+    const letter = fc.constantFrom(..."aginoprstvy");
+    // Near misses of the targets, so that some answers are "yes", and other words.
+    const nearMiss = fc
+      .tuple(fc.constantFrom(...targets), fc.nat(), letter, fc.constantFrom(0, 1, 2))
+      .map(([target, at, added, edit]) => {
+        const cut = at % (target.length + 1);
+        const after = edit === 0 ? cut : cut + 1;
+        return target.slice(0, cut) + (edit === 2 ? "" : added) + target.slice(after);
+      });
+    const word = fc.oneof(nearMiss, fc.string({ unit: letter, minLength: 0, maxLength: 18 }));
+    const codesOf = (text: string) => Array.from(text, (character) => character.charCodeAt(0));
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1000, maxLength: 1500 }), (queries) => {
+        const index = new DeletionIndex(targets);
+        // Each word's first answer, from an index that has seen no other word.
+        const fresh = new Map<string, boolean>();
+        for (const query of [...queries, ...queries]) {
+          const codes = codesOf(`x${query}`);
+          let expected = fresh.get(query);
+          if (expected === undefined) {
+            expected = new DeletionIndex(targets).mayBeNear(codes, 1, query.length);
+            fresh.set(query, expected);
+          }
+          assert.equal(index.mayBeNear(codes, 1, query.length), expected, query);
+        }
+      }),
+      { seed: 5, numRuns: 10 },
+    );
   });
 });

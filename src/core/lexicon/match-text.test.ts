@@ -114,6 +114,52 @@ describe("prepareMatchText's arrays", () => {
     );
   });
 
+  it("reads characters met before (the table's loops) as it read them the first time (the general path)", () => {
+    // Letters of many kinds, each used once: the first preparation of a text meets them for the first time and
+    // reads them one by one with every rule spelt out, the second reads them from the table, most of them in the
+    // loop over the rest of a word. Both must give the same result.
+    const ranges: ReadonlyArray<readonly [number, number]> = [
+      [0x100, 0x24f], // Latin with accents, some of which fold to ASCII
+      [0x1e00, 0x1eff], // Vietnamese and other Latin letters with marks
+      [0x300, 0x36f], // combining marks
+      [0x370, 0x3ff], // Greek, with look-alikes of Latin letters
+      [0x400, 0x4ff], // Cyrillic, the same
+      [0x4e00, 0x9fff], // Han: no spaces between words
+      [0x30a1, 0x30fa], // katakana
+      [0xe01, 0xe4e], // Thai, whose marks are letters
+      [0xac00, 0xd7a3], // Hangul
+      [0xff01, 0xff5e], // full-width forms
+    ];
+    const next = ranges.map(([from]) => from);
+    const fresh = (range: number) => {
+      const [from, to] = ranges[range] as readonly [number, number];
+      const codePoint = next[range] as number;
+      next[range] = codePoint >= to ? from : codePoint + 1;
+      return String.fromCharCode(codePoint);
+    };
+    const ascii = ["a", "i", "v", "o", "r", "y", "Y", "0", "1", "@", "$", "!", "|", " ", ".", "-", "#", "I"];
+    // A fresh letter, once or repeated ("ivoryyy"), or a character of a fixed set.
+    const token = fc.oneof(
+      fc.constantFrom(...ascii),
+      fc.tuple(fc.integer({ min: 0, max: ranges.length - 1 }), fc.constantFrom(1, 1, 2, 3)),
+      fc.constantFrom("\u200B", "\u00AD", "ß", "ﬁ", "🐘", "\uD800"),
+    );
+    fc.assert(
+      fc.property(fc.array(token, { maxLength: 60 }), (tokens) => {
+        const text = tokens
+          .map((part) => (typeof part === "string" ? part : fresh(part[0]).repeat(part[1])))
+          .join("");
+        const first = prepareMatchText(text);
+        const again = prepareMatchText(text);
+        assert.deepEqual([...again.codes], [...first.codes]);
+        assert.deepEqual([...again.originalStart], [...first.originalStart]);
+        assert.deepEqual([...again.originalEnd], [...first.originalEnd]);
+        assert.deepEqual([...again.wordData], [...first.wordData]);
+      }),
+      { seed: 23, numRuns: 2000 },
+    );
+  });
+
   it("keeps its invariants on any text: words are the space-separated parts, offsets stay inside the original", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 200 }), (input) => {

@@ -244,20 +244,23 @@ function learnFastEntry(unit: number, normalised: number): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Where results go: plain arrays of small integers, made for each advert. They live and die in the young
-// generation of the heap; typed arrays would cost a garbage collection of the whole heap every few thousand
-// adverts, as the memory outside the heap they take adds up.
+// Where results go: plain arrays of small integers, written in scratch arrays kept from advert to advert and
+// copied once at the end (a copy of exactly the right length, with no holes, is cheaper than a new array filled
+// with holes and cut to length). Typed arrays would cost a garbage collection of the whole heap every few
+// thousand adverts, as the memory outside the heap they take adds up.
 
 /** The result being written: each unit's code and its original start and end; three numbers a word. */
 let codes: number[] = [];
 let starts: number[] = [];
 let ends: number[] = [];
 let words: number[] = [];
-
-/** Arrays with room for `size` elements: preallocated when small, which spares their growth. */
-function arrayFor(size: number): number[] {
-  return size <= 8192 ? new Array<number>(size) : [];
-}
+// Written only at or below their length, so they never have holes; an advert longer than this gets arrays of
+// its own, so that one huge advert does not hold its memory for good.
+const scratchCodes: number[] = [];
+const scratchStarts: number[] = [];
+const scratchEnds: number[] = [];
+const scratchWords: number[] = [];
+const longestScratchAdvert = 8192;
 
 // ---------------------------------------------------------------------------------------------------------------
 // What happens once a word (a "part": a hashtag can hold several) has been read: rare rewrites and the joining
@@ -516,10 +519,11 @@ let symbolMask = 0;
  */
 export function prepareMatchText(original: string): MatchText {
   const size = original.length;
-  codes = arrayFor(size + 16);
-  starts = arrayFor(size + 16);
-  ends = arrayFor(size + 16);
-  words = arrayFor((size >> 1) + 16);
+  const scratch = size <= longestScratchAdvert;
+  codes = scratch ? scratchCodes : [];
+  starts = scratch ? scratchStarts : [];
+  ends = scratch ? scratchEnds : [];
+  words = scratch ? scratchWords : [];
   length = 0;
   wordCount = 0;
   chainLength = 0;
@@ -543,9 +547,13 @@ export function prepareMatchText(original: string): MatchText {
   if (inPart) length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
   partStart = length;
   flushChain();
-  codes.length = starts.length = ends.length = length;
-  words.length = 3 * wordCount;
-  return new PreparedText(codes, starts, ends, words, symbolMask);
+  return new PreparedText(
+    codes.slice(0, length),
+    starts.slice(0, length),
+    ends.slice(0, length),
+    words.slice(0, 3 * wordCount),
+    symbolMask,
+  );
 }
 
 /**
@@ -607,6 +615,21 @@ function readCommon(original: string, from: number): number {
       unitEnds[len] = ++at;
       len++;
       any |= entry;
+      // The rest of the word in a loop of its own: it takes exactly the characters the test above lets through
+      // (`want` always has the word bit), and a small loop keeps its variables in registers.
+      while (at < size) {
+        const next = fastEntries[original.charCodeAt(at)] as number;
+        if ((next & mask) !== want) break;
+        const nextValue = next & 0xffff;
+        if (nextValue === last && nextValue === beforeLast) thrice = true;
+        beforeLast = last;
+        last = nextValue;
+        unitCodes[len] = nextValue;
+        unitStarts[len] = at;
+        unitEnds[len] = ++at;
+        len++;
+        any |= next;
+      }
       continue;
     }
     // A separator, unless it is a symbol that may stand for a letter (or a character not met before).
