@@ -69,6 +69,28 @@ describe("screening in worker threads", () => {
     });
   });
 
+  it("lends the caller's thread to a batch the workers cannot hold, a slice between turns of its event loop", async () => {
+    const helped = open(1);
+    await helped.ready();
+    const many = Array.from({ length: 12 }, () => listings).flat();
+    screenedHere = 0;
+    let turns = 0;
+    let ticking = true;
+    const tick = () => {
+      turns++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const answered = await helped.screen(many, strict);
+    ticking = false;
+    await helped.close();
+    assert.deepEqual(answered, here(many, strict));
+    assert.ok(screenedHere > 0, "the caller's thread screened none");
+    assert.ok(screenedHere < many.length, "the worker screened none");
+    // Slices of 8 at most, each followed by a turn of the event loop.
+    assert.ok(turns >= screenedHere / 8, `${turns} turns of the event loop for ${screenedHere} listings`);
+  });
+
   it("screens in the caller's thread before the workers have loaded and after closing", async () => {
     const loading = open(1);
     screenedHere = 0;

@@ -7,8 +7,11 @@ import type { ScreenedItem, ScreeningListing, ScreeningPolicy } from "./screenin
  * to 80 ms a batch) while other requests wait. Each worker has at most two messages in flight; what is asked for
  * meanwhile waits and travels together in the next message.
  *
- * Until the workers have loaded the reference data (a few seconds), and for the listings of a worker that died,
- * `fallback` screens in the caller's thread: the answers are the same either way (detection is deterministic).
+ * While every worker is full, the caller's thread lends a hand: it screens a few listings at a time
+ * (`callerSliceSize`, well under a millisecond each), yielding to the event loop between slices, so a batch uses
+ * every core without holding requests up for long. Until the workers have loaded the reference data (a few
+ * seconds), and for the listings of a worker that died, `fallback` screens in the caller's thread too: the answers
+ * are the same either way (detection is deterministic).
  */
 export interface ScreeningPoolOptions {
   /** What the workers load to detect with (the same files as the process's config). */
@@ -46,6 +49,8 @@ export type ScreeningWorkerMessage =
 const chunkSize = 50;
 /** Messages a worker holds at once: the next is there when it finishes one, the rest wait to travel together. */
 const messagesPerWorker = 2;
+/** Listings the caller's thread screens between two turns of its event loop when it helps the workers. */
+const callerSliceSize = 8;
 
 interface Task {
   readonly listings: readonly ScreeningListing[];
@@ -76,6 +81,7 @@ export function createScreeningPool(options: ScreeningPoolOptions): ScreeningPoo
   /** Parts of at most `chunkSize` listings, waiting for a worker. */
   const waiting: Part[] = [];
   let scheduled = false;
+  let helping = false;
   let nextId = 1;
   let closed = false;
   let loadFailed = false;
@@ -179,7 +185,13 @@ export function createScreeningPool(options: ScreeningPoolOptions): ScreeningPoo
           (slot === undefined || candidate.inFlight.size < slot.inFlight.size)
         )
           slot = candidate;
-      if (slot === undefined) return;
+      if (slot === undefined) {
+        if (!helping) {
+          helping = true;
+          setImmediate(helpWorkers);
+        }
+        return;
+      }
       // Policies are shared objects (one per organisation): a message carries listings of one.
       const policy = waiting[0]!.task.policy;
       const parts: Part[] = [];
@@ -201,6 +213,26 @@ export function createScreeningPool(options: ScreeningPoolOptions): ScreeningPoo
       slot.inFlight.set(id, parts);
       slot.worker.postMessage({ id, policy, listings } satisfies ScreeningWorkerRequest);
     }
+  };
+
+  // One slice from the back of the line, screened here, then the event loop has its turn before the next. The
+  // back, so that the workers go on taking whole chunks from the front.
+  const helpWorkers = () => {
+    helping = false;
+    const part = waiting.pop();
+    if (part === undefined) return;
+    if (part.count > callerSliceSize) {
+      part.task.outstanding++;
+      waiting.push({ task: part.task, start: part.start, count: part.count - callerSliceSize });
+      screenHere({
+        task: part.task,
+        start: part.start + part.count - callerSliceSize,
+        count: callerSliceSize,
+      });
+    } else {
+      screenHere(part);
+    }
+    pump();
   };
 
   for (let i = 0; i < options.workers; i++) slots.push(spawn());
