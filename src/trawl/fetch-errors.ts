@@ -124,9 +124,9 @@ export class RetryLaterError extends FetchError {
 }
 
 /**
- * `rate_limited`: the server answered 429 with a Retry-After longer than the caller lets a fetch wait for its URL
- * (`FetchInit.maxRateLimitWaitMs`; the trawler lets none). The URL must not be asked for again before `retryAfterMs`
- * has passed; the rest of the host is only slowed, not paused.
+ * `rate_limited`: the server answered 429, asking (by its Retry-After, or our backoff when it gave none) for a wait
+ * longer than the caller lets a fetch wait for its URL (`FetchInit.maxRateLimitWaitMs`; the trawler lets none). The
+ * URL must not be asked for again before `retryAfterMs` has passed; the rest of the host is only slowed, not paused.
  */
 export class RateLimitedError extends FetchError {
   readonly retryAfterMs: number;
@@ -140,8 +140,8 @@ export class RateLimitedError extends FetchError {
 }
 
 /**
- * `host_paused`: the host asked for a pause (Retry-After on a 503, or a long one on a 429) longer than a fetch waits, and it has not
- * passed: nothing is sent to the host before it has, and no fetch waits hours in its line.
+ * `host_paused`: the host asked for a pause (Retry-After on a 503, or a long one on a 429) longer than a fetch
+ * waits, and it has not passed: nothing is sent to the host before it has, and no fetch waits hours in its line.
  */
 export class HostPausedError extends FetchError {
   readonly retryAfterMs: number;

@@ -303,6 +303,15 @@ describe("fetcher", () => {
       );
     });
 
+    it("gives a 429 without Retry-After back to a caller that will not wait, with the backoff as its wait", async () => {
+      const url = route("/too-many-no-header", (_request, response) => response.writeHead(429).end());
+      const fetcher = testFetcher();
+      const error = await rejectsWithCode(fetcher.fetch(url, { maxRateLimitWaitMs: 0 }), "rate_limited");
+      fetcher.close();
+      assert.ok((error as FetchError & { retryAfterMs: number }).retryAfterMs > 0);
+      assert.equal(hitCount("/too-many-no-header"), 1, "no second request inside the fetch");
+    });
+
     it("never opens the breaker on 429s: a host metering us is healthy, and is slowed instead", async () => {
       const limited = route("/metered", (_request, response) => {
         response.writeHead(429, { "retry-after": "0" }).end();

@@ -408,8 +408,8 @@ export function createFetcher(options: FetcherOptions): Fetcher {
             throw keptWith(new TransientStatusError(url.href, response.status, retryAfterMs), warc, response);
           }
           // The caller keeps the URL until then, unless the whole host is paused anyway and every URL waits.
-          if (retryAfterMs !== undefined && retryAfterMs > maxRateLimitWaitMs && !paused) {
-            throw keptWith(new RateLimitedError(url.href, retryAfterMs), warc, response);
+          if (waitMs > maxRateLimitWaitMs && !paused) {
+            throw keptWith(new RateLimitedError(url.href, waitMs), warc, response);
           }
           await sleep(Math.max(backoffMs, waitMs), url, init.signal);
           continue;

@@ -18,7 +18,9 @@ import type { Store } from "../storage/store.ts";
 import { newSqliteDatabase } from "../storage/testing/test-databases.ts";
 import { searchTerms } from "./search-terms.ts";
 import type { SourceDeclaration } from "./sources/source-declaration.ts";
-import { frontierQueue } from "./trawl-frontier.ts";
+import { RateLimitedError, TransientStatusError } from "./fetch-errors.ts";
+import { frontierFetchAttempts, frontierQueue } from "./trawl-frontier.ts";
+import { PageFetchError } from "./trawler.ts";
 
 const userAgent = "wildtrawl-test/1.0 (+https://example.org/bot)";
 /** Detection over the fixture web, as measured: recall is what matters most (an offer missed is not reviewed). */
@@ -253,6 +255,21 @@ describe("a trawl of the fixture web (three sites, SQLite)", () => {
       revisit.sources.reduce((sum, summary) => sum + summary.removed, 0),
       web.oracle.listings.filter(removedAt1).length,
     );
+  });
+});
+
+describe("a failed fetch, as the frontier sees it", () => {
+  const url = "http://shop.test/p/1";
+  it("gives a page three claims for temporary errors, but spends none on a rate limit", () => {
+    const serverError = (claims: number) =>
+      new PageFetchError(new TransientStatusError(url, 503, undefined), claims);
+    assert.deepEqual(
+      [1, 2, 3].map((claims) => serverError(claims).retryable),
+      [true, true, false],
+    );
+    const rateLimited = new PageFetchError(new RateLimitedError(url, 1000), frontierFetchAttempts + 5);
+    assert.equal(rateLimited.retryable, true);
+    assert.equal(rateLimited.retryAfterMs, 1000);
   });
 });
 

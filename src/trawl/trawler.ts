@@ -13,7 +13,7 @@ import type {
 import type { StoreRepositories } from "../storage/store.ts";
 import type { ExtractedPage } from "./extract/extract-page.ts";
 import type { ExtractedListing } from "./extract/extracted-listing.ts";
-import { FetchError } from "./fetch-errors.ts";
+import { FetchError, RateLimitedError } from "./fetch-errors.ts";
 import type { Fetch, FetchResult } from "./fetcher.ts";
 import { inProcessAnalyser, type PageAnalyser } from "./page-analysis.ts";
 import { PageAnalysisError } from "./page-analysis-pool.ts";
@@ -93,7 +93,10 @@ export class PageFetchError extends WildtrawlError {
     this.url = cause.url;
     const retryAfterMs = (cause as { retryAfterMs?: unknown }).retryAfterMs;
     this.retryAfterMs = typeof retryAfterMs === "number" ? retryAfterMs : undefined;
-    this.#retryable = cause.temporary && attempts < frontierFetchAttempts;
+    // A rate limit is the host metering us, not the page failing: it spends none of the page's fetch attempts,
+    // only the queue's bound on claims (`frontierMaxAttempts`).
+    this.#retryable =
+      cause.temporary && (cause instanceof RateLimitedError || attempts < frontierFetchAttempts);
   }
 }
 

@@ -562,7 +562,8 @@ function ngramContribution(matchText: MatchText, model: DetectionModel): ScorePa
   if (stamp === 1) seenStamps.fill(0);
   const seen = seenStamps;
   // The model's size of n-gram over a power of two of buckets (every shipped model): the windows of
-  // `wordNgramBuckets` are hashed here as the word is read, rather than written to an array and read back.
+  // `wordNgramBuckets` are hashed here as the word is read, rather than written to an array and read back (a test
+  // holds the two to training's buckets).
   const mask = buckets > 0 && buckets <= 0x40000000 && (buckets & (buckets - 1)) === 0 ? buckets - 1 : -1;
   const sliding = size === 4 && mask >= 0;
   for (let word = 0; word < wordData.length; word += 3) {

@@ -24,7 +24,7 @@ describe("hashed n-grams", () => {
     );
     assert.equal(buckets.length, 3); // " sal", "sale", "ale "
   });
-  it("hash four-unit windows (read as the word slides) as FNV-1a of each padded substring", () => {
+  it("hash each four-unit window of a padded word as FNV-1a of that substring, in place", () => {
     for (const word of ["a", "ab", "abc", "sale", "ivory", "tê tê", "穿山甲片", "слона", "🐘ivory🐘"]) {
       const padded = ` ${word} `;
       for (const buckets of [4096, 1000]) {

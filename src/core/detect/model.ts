@@ -120,23 +120,6 @@ export function wordNgramBuckets(
   // Bucket counts are powers of two, where the remainder is a mask: `%` of an unsigned 32-bit hash is a
   // floating-point remainder.
   const mask = buckets > 0 && buckets <= 0x40000000 && (buckets & (buckets - 1)) === 0 ? buckets - 1 : -1;
-  if (size === 4 && length > 4) {
-    // The size every model has: the window slides over four values, each unit read once, where the general loop
-    // below copies the word and reads each unit four times.
-    let first = 32;
-    let second = units[from] as number;
-    let third = units[from + 1] as number;
-    const last = length - 4;
-    for (let start = 0; start <= last; start++) {
-      const fourth = start === last ? 32 : (units[from + start + 2] as number);
-      const hash = fnv1aOfFour(first, second, third, fourth);
-      into[start] = mask >= 0 ? hash & mask : (hash >>> 0) % buckets;
-      first = second;
-      second = third;
-      third = fourth;
-    }
-    return last + 1;
-  }
   // The padded word, read once from `units` into a typed array that every window then reads.
   if (paddedWord.length < length) paddedWord = new Int32Array(2 * length);
   const padded = paddedWord;

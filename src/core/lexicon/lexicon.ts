@@ -497,11 +497,10 @@ function probeBit(hash: number, probe: number): number {
   return (hash + Math.imul(probe, second)) >>> 0;
 }
 
-// Exported for its test, which holds `mayBeNear`'s remembered answers to fresh ones.
 /**
  * Words within one or two edits of a query, found by shared single-character deletions (SymSpell's idea). A
  * Bloom filter of the hash of every deletion lets `mayBeNear` rule out almost every word of an advert without
- * building a string.
+ * building a string. Exported for its test, which holds `mayBeNear`'s remembered answers to fresh ones.
  */
 export class DeletionIndex {
   readonly #byDeletion = new Map<string, string[]>();
