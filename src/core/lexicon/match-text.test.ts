@@ -175,6 +175,17 @@ describe("prepareMatchText's arrays", () => {
     );
   });
 
+  it("writes adverts that grow as they are read, in its own arrays and in arrays of their own", () => {
+    // ﷺ becomes eighteen units: the arrays must make room for more units than the advert has.
+    const expansion = prepareMatchText("ﷺ").text;
+    for (const count of [1, 1000, 9000, 3]) {
+      const prepared = prepareMatchText("ﷺ".repeat(count));
+      assert.equal(prepared.text, expansion.repeat(count));
+      assert.equal(prepared.originalStart[prepared.codes.length - 1], count - 1);
+      assert.equal(prepared.originalEnd[prepared.codes.length - 1], count);
+    }
+  });
+
   it("handles very long adverts", () => {
     const long = "ivory bangle ".repeat(40_000);
     const prepared = prepareMatchText(long);

@@ -48,6 +48,11 @@ export const WordFlag = {
   /** Every character is in the Latin script. */
   latinOnly: 4,
 } as const;
+// The same bits as constants of this module, which the compiler folds into the code where a property of the
+// exported object is read from memory at every use.
+const unspacedWord = WordFlag.unspaced;
+const deobfuscatedWord = WordFlag.deobfuscated;
+const latinOnlyWord = WordFlag.latinOnly;
 
 // ---------------------------------------------------------------------------------------------------------------
 // What the rules below are, character by character. Each is a property of one normalised code point, computed
@@ -244,221 +249,600 @@ function learnFastEntry(unit: number, normalised: number): void {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Where results go: plain arrays of small integers, written in scratch arrays kept from advert to advert and
-// copied once at the end (a copy of exactly the right length, with no holes, is cheaper than a new array filled
-// with holes and cut to length). Typed arrays would cost a garbage collection of the whole heap every few
-// thousand adverts, as the memory outside the heap they take adds up.
+// The preparation of one advert. Its state lives in the fields of one builder kept for every advert (preparing
+// cannot be re-entered): module-level `let`s would be checked for initialisation on every read and write, and
+// the step between two words reads and writes many of them.
 
-/** The result being written: each unit's code and its original start and end; three numbers a word. */
-let codes: number[] = [];
-let starts: number[] = [];
-let ends: number[] = [];
-let words: number[] = [];
-// Written only at or below their length, so they never have holes; an advert longer than this gets arrays of
-// its own, so that one huge advert does not hold its memory for good.
-const scratchCodes: number[] = [];
-const scratchStarts: number[] = [];
-const scratchEnds: number[] = [];
-const scratchWords: number[] = [];
+/** Adverts up to this long are written in the builder's own arrays; a longer one gets arrays of its own. */
 const longestScratchAdvert = 8192;
 
-// ---------------------------------------------------------------------------------------------------------------
-// What happens once a word (a "part": a hashtag can hold several) has been read: rare rewrites and the joining
-// of spaced letters, on the arrays being written.
+class MatchTextBuilder {
+  // Where results go: plain arrays of small integers, written in scratch arrays kept from advert to advert and
+  // copied once at the end (a copy of exactly the right length, with no holes, is cheaper than a new array
+  // filled with holes and cut to length). Typed arrays would cost a garbage collection of the whole heap every
+  // few thousand adverts, as the memory outside the heap they take adds up.
+  readonly scratchCodes: number[] = [];
+  readonly scratchStarts: number[] = [];
+  readonly scratchEnds: number[] = [];
+  readonly scratchWords: number[] = [];
+  /** The result being written: each unit's code and its original start and end; three numbers a word. */
+  codes: number[] = [];
+  starts: number[] = [];
+  ends: number[] = [];
+  words: number[] = [];
+  /** Units written so far, and words recorded. */
+  length = 0;
+  wordCount = 0;
 
-/** Units written so far, and words recorded. */
-let length = 0;
-let wordCount = 0;
-/** Where the part being finished starts: moved back when letters before it are joined. */
-let partStart = 0;
-/** A chain of single letters with spacers between them ("i v o r y"): its first word and how many. */
-let chainFirst = 0;
-let chainLength = 0;
+  // What happens once a word (a "part": a hashtag can hold several) has been read: rare rewrites and the joining
+  // of spaced letters, on the arrays being written.
+  /** Where the part being finished starts: moved back when letters before it are joined. */
+  partStart = 0;
+  /** A chain of single letters with spacers between them ("i v o r y"): its first word and how many. */
+  chainFirst = 0;
+  chainLength = 0;
+  /** Where the last word `rewrite` worked on ends now. */
+  rewrittenEnd = 0;
 
-/**
- * Ends the part in [start, end): undoes its tricks, then records it as a word or adds it to a chain of single
- * letters. `tripled` says that three equal characters follow each other somewhere in it. Returns where the text
- * now ends (undoing tricks and joining letters can shorten it).
- */
-function finishPart(
-  start: number,
-  end: number,
-  separator: number,
-  firstFlags: number,
-  anyFlags: number,
-  tripled: boolean,
-): number {
-  let flags = firstFlags & isUnspaced ? WordFlag.unspaced : 0;
-  // Only a part of one letter as written (before any rewriting) can join a chain.
-  const singleLetter =
-    (firstFlags & (isLetter | isUnspaced)) === isLetter &&
-    (end - start === 1 || (end - start === 2 && isHighSurrogate(codes[start] as number)));
-  if (
-    ((anyFlags & isLeet) !== 0 && countLetters(start, end) >= 2) ||
-    ((anyFlags & isLatin) !== 0 && (anyFlags & isCyrillicOrGreek) !== 0) ||
-    (tripled && hasRunOfThreeLetters(start, end))
-  ) {
-    length = end;
-    partStart = start;
-    flags |= rewrite(start, end, false);
-    end = rewrittenEnd;
-  } else if (!(anyFlags & isNotLatin)) {
-    flags |= WordFlag.latinOnly;
-  }
-  if (chainLength > 0) {
-    if (singleLetter && separator >= 0 && (flagsOf(separator) & isSpacer) !== 0) {
-      recordWord(start, end, flags);
-      chainLength++;
-      return end;
+  // The state of the reading, shared by the loop for the common case and the general path.
+  /** The last character that was no part of a word (the part's separator), or −1 after a cut inside a word. */
+  separator = -1;
+  inPart = false;
+  hashtag = false;
+  // The part being read: where it starts in the text, its separator, its first character's flags, its tallies.
+  partFrom = 0;
+  partSeparator = -1;
+  firstFlags = 0;
+  anyFlags = 0;
+  tripled = false;
+  previous = -1;
+  beforePrevious = -1;
+  /** The flags and original offset of the last character added to the part. */
+  lastFlags = 0;
+  lastStart = 0;
+  previousLatin = false;
+  previousWordish = false;
+  // "@", "$", "!" or "|" after a letter or digit: a letter if the next character is one too.
+  pending = -1;
+  pendingStart = 0;
+  pendingEnd = 0;
+  symbolMask = 0;
+
+  prepare(original: string): MatchText {
+    const size = original.length;
+    const scratch = size <= longestScratchAdvert;
+    this.codes = scratch ? this.scratchCodes : [];
+    this.starts = scratch ? this.scratchStarts : [];
+    this.ends = scratch ? this.scratchEnds : [];
+    this.words = scratch ? this.scratchWords : [];
+    this.length = 0;
+    this.wordCount = 0;
+    this.chainLength = 0;
+    this.separator = -1;
+    this.inPart = false;
+    this.hashtag = false;
+    this.lastFlags = 0;
+    this.lastStart = 0;
+    this.previousLatin = false;
+    this.previousWordish = false;
+    this.pending = -1;
+    this.symbolMask = 0;
+    let at = 0;
+    while (at < size) {
+      if (!this.hashtag && this.pending < 0) {
+        at = this.readCommon(original, at);
+        if (at >= size) break;
+      }
+      at = this.readOne(original, at);
     }
-    length = end;
-    partStart = start;
-    flushChain();
-    start = partStart;
-    end = length;
+    this.finishReadPart();
+    this.partStart = this.length;
+    this.flushChain();
+    const length = this.length;
+    return new PreparedText(
+      this.codes.slice(0, length),
+      this.starts.slice(0, length),
+      this.ends.slice(0, length),
+      this.words.slice(0, 3 * this.wordCount),
+      this.symbolMask,
+    );
   }
-  recordWord(start, end, flags);
-  if (singleLetter) {
-    chainFirst = wordCount - 1;
-    chainLength = 1;
+
+  /**
+   * Makes room for `units` more units (and the words they can hold) within the arrays' length. The arrays only
+   * grow here, with zeros, so they never have holes, and every other write lands within their length: such a
+   * write costs less than one that may have to append.
+   */
+  reserve(units: number): void {
+    const needed = this.length + units;
+    const codes = this.codes;
+    if (codes.length >= needed) return;
+    const starts = this.starts;
+    const ends = this.ends;
+    while (codes.length < needed) {
+      codes.push(0);
+      starts.push(0);
+      ends.push(0);
+    }
+    // A word takes a unit at least, and every word but the first has a space before it.
+    const words = this.words;
+    while (words.length < 3 * ((needed + 2) >> 1)) words.push(0);
   }
-  return end;
+
+  /**
+   * The common case, in one tight loop: BMP characters met before that stay one character each, outside
+   * hashtags and with no symbol pending. A word goes on while its characters are of the same kind of script
+   * (and, in spaced scripts, are no combining marks, which may need folding onto a Latin letter). Returns where
+   * it stopped: at the end, or at a character for `readOne`.
+   */
+  readCommon(original: string, from: number): number {
+    const size = original.length;
+    // A character read here adds two units at most: itself and the space before a word.
+    this.reserve(2 * (size - from));
+    const unitCodes = this.codes;
+    const unitStarts = this.starts;
+    const unitEnds = this.ends;
+    let at = from;
+    let len = this.length;
+    let part = this.inPart;
+    let separator = this.separator;
+    let symbolMask = this.symbolMask;
+    let partFrom = this.partFrom;
+    let partSeparator = this.partSeparator;
+    let first = this.firstFlags;
+    let any = this.anyFlags << 16;
+    let thrice = this.tripled;
+    let last = this.previous;
+    let beforeLast = this.beforePrevious;
+    const lastFlags = this.lastFlags;
+    let mask = (lastFlags & isUnspaced ? isWord | isUnspaced : isWord | isUnspaced | isMark) << 16;
+    let want = (isWord | (lastFlags & isUnspaced)) << 16;
+    // A mark right after a Latin character may have to go: the general path decides.
+    if (part && lastFlags & isUnspaced && this.previousLatin) mask = want = -1;
+    while (at < size) {
+      const unit = original.charCodeAt(at);
+      const entry = fastEntries[unit] as number;
+      if ((entry & (isWord << 16)) !== 0) {
+        if (!part) {
+          if (separator === 0x23) break;
+          // A mark after a Latin character may have to be folded onto it: the general path decides.
+          if ((entry & (isMark << 16)) !== 0) {
+            const latinBefore =
+              at === from
+                ? this.previousLatin
+                : ((fastEntries[original.charCodeAt(at - 1)] as number) & (isLatin << 16)) !== 0;
+            if (latinBefore) break;
+          }
+          if (len > 0) {
+            unitCodes[len] = 0x20;
+            unitStarts[len] = unitEnds[len - 1] as number;
+            unitEnds[len] = at;
+            len++;
+          }
+          part = true;
+          partFrom = len;
+          partSeparator = separator;
+          first = entry >> 16;
+          any = 0;
+          thrice = false;
+          last = beforeLast = -1;
+          mask = (entry & (isUnspaced << 16) ? isWord | isUnspaced : isWord | isUnspaced | isMark) << 16;
+          want = entry & ((isWord | isUnspaced) << 16);
+        } else if ((entry & mask) !== want) {
+          break;
+        }
+        const value = entry & 0xffff;
+        if (value === last && value === beforeLast) thrice = true;
+        beforeLast = last;
+        last = value;
+        unitCodes[len] = value;
+        unitStarts[len] = at;
+        unitEnds[len] = ++at;
+        len++;
+        any |= entry;
+        // The rest of the word in a loop of its own: it takes exactly the characters the test above lets
+        // through (`want` always has the word bit), and a small loop keeps its variables in registers.
+        while (at < size) {
+          const next = fastEntries[original.charCodeAt(at)] as number;
+          if ((next & mask) !== want) break;
+          const nextValue = next & 0xffff;
+          if (nextValue === last && nextValue === beforeLast) thrice = true;
+          beforeLast = last;
+          last = nextValue;
+          unitCodes[len] = nextValue;
+          unitStarts[len] = at;
+          unitEnds[len] = ++at;
+          len++;
+          any |= next;
+        }
+        continue;
+      }
+      // A separator, unless it is a symbol that may stand for a letter (or a character not met before).
+      if (entry === 0 || ((entry & (isLeetSymbol << 16)) !== 0 && part)) break;
+      if (part) {
+        len = this.finishPart(partFrom, len, partSeparator, first, any >> 16, thrice);
+        part = false;
+      }
+      separator = entry & 0xffff;
+      if (unit >= 0x80) symbolMask |= 1 << (unit & 31);
+      at++;
+    }
+    this.length = len;
+    this.inPart = part;
+    this.separator = separator;
+    this.symbolMask = symbolMask;
+    this.partFrom = partFrom;
+    this.partSeparator = partSeparator;
+    this.firstFlags = first;
+    this.anyFlags = any >> 16;
+    this.tripled = thrice;
+    this.previous = last;
+    this.beforePrevious = beforeLast;
+    if (at > from) {
+      const lastEntry = fastEntries[original.charCodeAt(at - 1)] as number;
+      // What the general path needs to know about the last character read here.
+      this.previousLatin = (lastEntry & (isLatin << 16)) !== 0;
+      this.previousWordish = part;
+      if (part) {
+        this.lastFlags = lastEntry >> 16;
+        this.lastStart = at - 1;
+      }
+    }
+    return at;
+  }
+
+  /**
+   * Everything else, one code point of the original at a time, with every rule spelt out. Returns where it
+   * ends.
+   */
+  readOne(original: string, at: number): number {
+    const unit = original.charCodeAt(at);
+    let codePoint = unit;
+    const start = at;
+    at++;
+    if (unit >= 0xd800 && unit <= 0xdbff && at < original.length) {
+      const low = original.charCodeAt(at);
+      if (low >= 0xdc00 && low <= 0xdfff) {
+        codePoint = ((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
+        at++;
+      }
+    }
+    const end = at;
+    if (codePoint >= 0x80) this.symbolMask |= 1 << (codePoint & 31);
+    const normalised = normalisedOf(codePoint);
+    if (codePoint === unit) learnFastEntry(unit, normalised);
+    if (normalised === vanishes) return end;
+    const expansion = normalised > 0 ? undefined : (expansions[-normalised - 2] as number[]);
+    const count = expansion === undefined ? 1 : expansion.length;
+    // Each code point written takes a space and two units at most, and a pending symbol one more of each.
+    this.reserve(3 * count + 2);
+    for (let index = 0; index < count; index++) {
+      const value = expansion === undefined ? normalised - 1 : (expansion[index] as number);
+      const flags = flagsOf(value);
+      // Combining marks that follow a Latin letter as separate code points are folded onto it.
+      if ((flags & isMark) !== 0 && this.previousLatin) {
+        this.previousLatin = (flags & isLatin) !== 0;
+        continue;
+      }
+      this.previousLatin = (flags & isLatin) !== 0;
+
+      // A pending symbol is a letter when this character is a letter or a digit, else a separator.
+      let round = 1;
+      if (this.pending >= 0) {
+        if (flags & isWord) {
+          round = 0;
+        } else {
+          this.finishReadPart();
+          this.separator = this.pending;
+          this.pending = -1;
+        }
+      }
+      if (!(flags & isWord)) {
+        if (flags & isLeetSymbol && this.previousWordish) {
+          this.pending = value;
+          this.pendingStart = start;
+          this.pendingEnd = end;
+        } else {
+          this.finishReadPart();
+          this.separator = value;
+        }
+        this.previousWordish = false;
+        continue;
+      }
+      for (; round < 2; round++) {
+        const addValue = round === 0 ? this.pending : value;
+        const addFlags = round === 0 ? flagsOf(this.pending) : flags;
+        const addStart = round === 0 ? this.pendingStart : start;
+        const addEnd = round === 0 ? this.pendingEnd : end;
+        let startsPart = !this.inPart;
+        if (this.inPart) {
+          if (((this.lastFlags ^ addFlags) & isUnspaced) !== 0 && (addFlags & isLetter) !== 0) {
+            // A change between a spaced and an unspaced script is a word boundary: "ivory象牙".
+            this.length = this.finishPart(
+              this.partFrom,
+              this.length,
+              this.partSeparator,
+              this.firstFlags,
+              this.anyFlags,
+              this.tripled,
+            );
+            this.separator = -1;
+            this.hashtag = false;
+            startsPart = true;
+          } else if (
+            this.hashtag &&
+            unitCase(original.charCodeAt(addStart)) & isUpperUnit &&
+            unitCase(original.charCodeAt(this.lastStart)) & isLowerUnit
+          ) {
+            // "#IvoryForSale" is three words: hashtags are split where the original turns to upper case.
+            this.length = this.finishPart(
+              this.partFrom,
+              this.length,
+              this.partSeparator,
+              this.firstFlags,
+              this.anyFlags,
+              this.tripled,
+            );
+            this.separator = -1;
+            startsPart = true;
+          }
+        } else {
+          this.hashtag = this.separator === 0x23;
+        }
+        if (startsPart) {
+          const length = this.length;
+          if (length > 0) {
+            this.codes[length] = 0x20;
+            this.starts[length] = this.ends[length - 1] as number;
+            this.ends[length] = addStart;
+            this.length = length + 1;
+          }
+          this.inPart = true;
+          this.partFrom = this.length;
+          this.partSeparator = this.separator;
+          this.firstFlags = addFlags;
+          this.anyFlags = 0;
+          this.tripled = false;
+          this.previous = this.beforePrevious = -1;
+        }
+        this.length = this.writeValue(this.length, addValue, addStart, addEnd);
+        this.anyFlags |= addFlags;
+        if (addValue === this.previous && addValue === this.beforePrevious) this.tripled = true;
+        this.beforePrevious = this.previous;
+        this.previous = addValue;
+        this.lastFlags = addFlags;
+        this.lastStart = addStart;
+      }
+      this.pending = -1;
+      this.previousWordish = true;
+    }
+    return end;
+  }
+
+  /** Ends the part being read, if any: at a separator or at the end. */
+  finishReadPart(): void {
+    if (!this.inPart) return;
+    this.length = this.finishPart(
+      this.partFrom,
+      this.length,
+      this.partSeparator,
+      this.firstFlags,
+      this.anyFlags,
+      this.tripled,
+    );
+    this.inPart = false;
+  }
+
+  /**
+   * Ends the part in [start, end): undoes its tricks, then records it as a word or adds it to a chain of single
+   * letters. `tripled` says that three equal characters follow each other somewhere in it. Returns where the
+   * text now ends (undoing tricks and joining letters can shorten it).
+   */
+  finishPart(
+    start: number,
+    end: number,
+    separator: number,
+    firstFlags: number,
+    anyFlags: number,
+    tripled: boolean,
+  ): number {
+    let flags = firstFlags & isUnspaced ? unspacedWord : 0;
+    // Only a part of one letter as written (before any rewriting) can join a chain.
+    const singleLetter =
+      (firstFlags & (isLetter | isUnspaced)) === isLetter &&
+      (end - start === 1 || (end - start === 2 && isHighSurrogate(this.codes[start] as number)));
+    if (
+      ((anyFlags & isLeet) !== 0 && (anyFlags & isLetter) !== 0 && this.countLetters(start, end) >= 2) ||
+      ((anyFlags & isLatin) !== 0 && (anyFlags & isCyrillicOrGreek) !== 0) ||
+      (tripled && this.hasRunOfThreeLetters(start, end))
+    ) {
+      this.length = end;
+      this.partStart = start;
+      flags |= this.rewrite(start, end, false);
+      end = this.rewrittenEnd;
+    } else if (!(anyFlags & isNotLatin)) {
+      flags |= latinOnlyWord;
+    }
+    if (this.chainLength > 0) {
+      if (singleLetter && separator >= 0 && (flagsOf(separator) & isSpacer) !== 0) {
+        this.recordWord(start, end, flags);
+        this.chainLength++;
+        return end;
+      }
+      this.length = end;
+      this.partStart = start;
+      this.flushChain();
+      start = this.partStart;
+      end = this.length;
+    }
+    this.recordWord(start, end, flags);
+    if (singleLetter) {
+      this.chainFirst = this.wordCount - 1;
+      this.chainLength = 1;
+    }
+    return end;
+  }
+
+  /** The code point at unit `at` of the text being written (a surrogate pair read as one). */
+  codePointAt(at: number, end: number): number {
+    const unit = this.codes[at] as number;
+    if (unit >= 0xd800 && unit <= 0xdbff && at + 1 < end) {
+      const low = this.codes[at + 1] as number;
+      if (low >= 0xdc00 && low <= 0xdfff) return ((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
+    }
+    return unit;
+  }
+
+  countLetters(start: number, end: number): number {
+    let letters = 0;
+    for (let at = start; at < end;) {
+      const value = this.codePointAt(at, end);
+      if (flagsOf(value) & isLetter) letters++;
+      at += value >= 0x10000 ? 2 : 1;
+    }
+    return letters;
+  }
+
+  hasRunOfThreeLetters(start: number, end: number): boolean {
+    let previous = -1;
+    let run = 0;
+    for (let at = start; at < end;) {
+      const value = this.codePointAt(at, end);
+      run = value === previous ? run + 1 : 1;
+      if (run >= 3 && flagsOf(value) & isLetter) return true;
+      previous = value;
+      at += value >= 0x10000 ? 2 : 1;
+    }
+    return false;
+  }
+
+  recordWord(start: number, end: number, flags: number): void {
+    const at = 3 * this.wordCount++;
+    const words = this.words;
+    words[at] = start;
+    words[at + 1] = end;
+    words[at + 2] = flags;
+  }
+
+  wordStart(word: number): number {
+    return this.words[3 * word] as number;
+  }
+
+  wordEnd(word: number): number {
+    return this.words[3 * word + 1] as number;
+  }
+
+  /**
+   * Joins three or more single letters written with spaces or dots between them: "i v o r y" → "ivory". They
+   * were recorded as words; here they become one, and whatever follows them (the part being finished, with the
+   * space before it) moves back over the spaces that went.
+   */
+  flushChain(): void {
+    const chainFirst = this.chainFirst;
+    if (this.chainLength < 3) {
+      this.chainLength = 0;
+      return;
+    }
+    const last = chainFirst + this.chainLength - 1;
+    const joinedStart = this.wordStart(chainFirst);
+    let write = joinedStart;
+    for (let word = chainFirst; word <= last; word++) {
+      for (let at = this.wordStart(word); at < this.wordEnd(word); at++) this.moveUnit(at, write++);
+    }
+    this.removeUnits(write, this.wordEnd(last) - write);
+    this.wordCount = chainFirst;
+    this.chainLength = 0;
+    const flags = this.rewrite(joinedStart, write, true);
+    this.recordWord(joinedStart, this.rewrittenEnd, flags);
+  }
+
+  moveUnit(from: number, to: number): void {
+    this.codes[to] = this.codes[from] as number;
+    this.starts[to] = this.starts[from] as number;
+    this.ends[to] = this.ends[from] as number;
+  }
+
+  /** Closes a gap of `count` units at `at`, moving everything after it (including the part being read) back. */
+  removeUnits(at: number, count: number): void {
+    if (count === 0) return;
+    for (let from = at + count; from < this.length; from++) this.moveUnit(from, from - count);
+    this.length -= count;
+    if (this.partStart >= at + count) this.partStart -= count;
+  }
+
+  /**
+   * Undoes the tricks inside one word in [from, to): leetspeak when it has two letters or more, Cyrillic and
+   * Greek look-alikes when it mixes them with Latin letters, and runs of three or more of one letter. Rare, so
+   * it works on plain arrays. Returns the word's flags (but `unspaced`) and leaves its new end in
+   * `rewrittenEnd`.
+   */
+  rewrite(from: number, to: number, joined: boolean): number {
+    const values: number[] = [];
+    const valueStarts: number[] = [];
+    const valueEnds: number[] = [];
+    for (let at = from; at < to;) {
+      const value = this.codePointAt(at, to);
+      values.push(value);
+      valueStarts.push(this.starts[at] as number);
+      valueEnds.push(this.ends[at] as number);
+      at += value >= 0x10000 ? 2 : 1;
+    }
+    let deobfuscated = joined;
+    const letters = values.filter((value) => flagsOf(value) & isLetter).length;
+    if (letters >= 2 && values.some((value) => flagsOf(value) & isLeet)) {
+      mapValues(values, leet);
+      deobfuscated = true;
+    }
+    const hasLatin = values.some((value) => flagsOf(value) & isLatin);
+    if (hasLatin && values.some((value) => flagsOf(value) & isCyrillicOrGreek)) {
+      mapValues(values, lookAlikes);
+      deobfuscated = true;
+    }
+    // Runs of three or more of one letter ("ivoryyy", "pangooolin") shrink to one; doubles are real spelling.
+    let write = from;
+    let latinOnly = true;
+    for (let index = 0; index < values.length; index++) {
+      const value = values[index] as number;
+      const flags = flagsOf(value);
+      let runEnd = index;
+      while (values[runEnd + 1] === value && flags & isLetter) runEnd++;
+      const start = valueStarts[index] as number;
+      let end = valueEnds[index] as number;
+      if (runEnd - index >= 2) {
+        end = valueEnds[runEnd] as number;
+        deobfuscated = true;
+        index = runEnd;
+      }
+      if (!(flags & isLatin)) latinOnly = false;
+      write = this.writeValue(write, value, start, end);
+    }
+    this.removeUnits(write, to - write);
+    this.rewrittenEnd = write;
+    return (deobfuscated ? deobfuscatedWord : 0) | (latinOnly ? latinOnlyWord : 0);
+  }
+
+  writeValue(at: number, value: number, start: number, end: number): number {
+    const codes = this.codes;
+    const starts = this.starts;
+    const ends = this.ends;
+    if (value < 0x10000) {
+      codes[at] = value;
+      starts[at] = start;
+      ends[at] = end;
+      return at + 1;
+    }
+    codes[at] = 0xd800 + ((value - 0x10000) >> 10);
+    starts[at] = start;
+    ends[at] = end;
+    codes[at + 1] = 0xdc00 + ((value - 0x10000) & 0x3ff);
+    starts[at + 1] = start;
+    ends[at + 1] = end;
+    return at + 2;
+  }
 }
 
 function isHighSurrogate(unit: number): boolean {
   return unit >= 0xd800 && unit <= 0xdbff;
-}
-
-/** The code point at unit `at` of the text being written (a surrogate pair read as one). */
-function codePointAt(at: number, end: number): number {
-  const unit = codes[at] as number;
-  if (unit >= 0xd800 && unit <= 0xdbff && at + 1 < end) {
-    const low = codes[at + 1] as number;
-    if (low >= 0xdc00 && low <= 0xdfff) return ((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
-  }
-  return unit;
-}
-
-function countLetters(start: number, end: number): number {
-  let letters = 0;
-  for (let at = start; at < end;) {
-    const value = codePointAt(at, end);
-    if (flagsOf(value) & isLetter) letters++;
-    at += value >= 0x10000 ? 2 : 1;
-  }
-  return letters;
-}
-
-function hasRunOfThreeLetters(start: number, end: number): boolean {
-  let previous = -1;
-  let run = 0;
-  for (let at = start; at < end;) {
-    const value = codePointAt(at, end);
-    run = value === previous ? run + 1 : 1;
-    if (run >= 3 && flagsOf(value) & isLetter) return true;
-    previous = value;
-    at += value >= 0x10000 ? 2 : 1;
-  }
-  return false;
-}
-
-function recordWord(start: number, end: number, flags: number): void {
-  const at = 3 * wordCount++;
-  words[at] = start;
-  words[at + 1] = end;
-  words[at + 2] = flags;
-}
-
-const wordStart = (word: number) => words[3 * word] as number;
-const wordEnd = (word: number) => words[3 * word + 1] as number;
-
-/**
- * Joins three or more single letters written with spaces or dots between them: "i v o r y" → "ivory". They were
- * recorded as words; here they become one, and whatever follows them (the part being finished, with the space
- * before it) moves back over the spaces that went.
- */
-function flushChain(): void {
-  if (chainLength < 3) {
-    chainLength = 0;
-    return;
-  }
-  const last = chainFirst + chainLength - 1;
-  const joinedStart = wordStart(chainFirst);
-  let write = joinedStart;
-  for (let word = chainFirst; word <= last; word++) {
-    for (let at = wordStart(word); at < wordEnd(word); at++) moveUnit(at, write++);
-  }
-  removeUnits(write, wordEnd(last) - write);
-  wordCount = chainFirst;
-  chainLength = 0;
-  const flags = rewrite(joinedStart, write, true);
-  recordWord(joinedStart, rewrittenEnd, flags);
-}
-
-function moveUnit(from: number, to: number): void {
-  codes[to] = codes[from] as number;
-  starts[to] = starts[from] as number;
-  ends[to] = ends[from] as number;
-}
-
-/** Closes a gap of `count` units at `at`, moving everything after it (including the part being read) back. */
-function removeUnits(at: number, count: number): void {
-  if (count === 0) return;
-  for (let from = at + count; from < length; from++) moveUnit(from, from - count);
-  length -= count;
-  if (partStart >= at + count) partStart -= count;
-}
-
-let rewrittenEnd = 0;
-
-/**
- * Undoes the tricks inside one word in [from, to): leetspeak when it has two letters or more, Cyrillic and Greek
- * look-alikes when it mixes them with Latin letters, and runs of three or more of one letter. Rare, so it works
- * on plain arrays. Returns the word's flags (but `unspaced`) and leaves its new end in `rewrittenEnd`.
- */
-function rewrite(from: number, to: number, joined: boolean): number {
-  const values: number[] = [];
-  const valueStarts: number[] = [];
-  const valueEnds: number[] = [];
-  for (let at = from; at < to;) {
-    const value = codePointAt(at, to);
-    values.push(value);
-    valueStarts.push(starts[at] as number);
-    valueEnds.push(ends[at] as number);
-    at += value >= 0x10000 ? 2 : 1;
-  }
-  let deobfuscated = joined;
-  const letters = values.filter((value) => flagsOf(value) & isLetter).length;
-  if (letters >= 2 && values.some((value) => flagsOf(value) & isLeet)) {
-    mapValues(values, leet);
-    deobfuscated = true;
-  }
-  const hasLatin = values.some((value) => flagsOf(value) & isLatin);
-  if (hasLatin && values.some((value) => flagsOf(value) & isCyrillicOrGreek)) {
-    mapValues(values, lookAlikes);
-    deobfuscated = true;
-  }
-  // Runs of three or more of one letter ("ivoryyy", "pangooolin") shrink to one; doubles are real spelling.
-  let write = from;
-  let latinOnly = true;
-  for (let index = 0; index < values.length; index++) {
-    const value = values[index] as number;
-    const flags = flagsOf(value);
-    let runEnd = index;
-    while (values[runEnd + 1] === value && flags & isLetter) runEnd++;
-    const start = valueStarts[index] as number;
-    let end = valueEnds[index] as number;
-    if (runEnd - index >= 2) {
-      end = valueEnds[runEnd] as number;
-      deobfuscated = true;
-      index = runEnd;
-    }
-    if (!(flags & isLatin)) latinOnly = false;
-    write = writeValue(write, value, start, end);
-  }
-  removeUnits(write, to - write);
-  rewrittenEnd = write;
-  return (deobfuscated ? WordFlag.deobfuscated : 0) | (latinOnly ? WordFlag.latinOnly : 0);
 }
 
 function mapValues(values: number[], map: ReadonlyMap<string, string>): void {
@@ -468,46 +852,7 @@ function mapValues(values: number[], map: ReadonlyMap<string, string>): void {
   }
 }
 
-function writeValue(at: number, value: number, start: number, end: number): number {
-  if (value < 0x10000) {
-    codes[at] = value;
-    starts[at] = start;
-    ends[at] = end;
-    return at + 1;
-  }
-  codes[at] = 0xd800 + ((value - 0x10000) >> 10);
-  starts[at] = start;
-  ends[at] = end;
-  codes[at + 1] = 0xdc00 + ((value - 0x10000) & 0x3ff);
-  starts[at + 1] = start;
-  ends[at + 1] = end;
-  return at + 2;
-}
-
-// The state of the reading, shared by the loop for the common case and the general path (module variables, as
-// both are called once per advert and neither can be re-entered).
-/** The last character that was no part of a word (the part's separator), or −1 after a cut inside a word. */
-let separator = -1;
-let inPart = false;
-let hashtag = false;
-// The part being read: where it starts in the text, its separator, its first character's flags, its tallies.
-let partFrom = 0;
-let partSeparator = -1;
-let firstFlags = 0;
-let anyFlags = 0;
-let tripled = false;
-let previous = -1;
-let beforePrevious = -1;
-/** The flags and original offset of the last character added to the part. */
-let lastFlags = 0;
-let lastStart = 0;
-let previousLatin = false;
-let previousWordish = false;
-// "@", "$", "!" or "|" after a letter or digit: a letter if the next character is one too.
-let pending = -1;
-let pendingStart = 0;
-let pendingEnd = 0;
-let symbolMask = 0;
+const builder = new MatchTextBuilder();
 
 /**
  * Prepares an advert for matching in one pass over its UTF-16 code units. Each character is normalised through
@@ -518,261 +863,7 @@ let symbolMask = 0;
  * spacers ("i v o r y") are joined.
  */
 export function prepareMatchText(original: string): MatchText {
-  const size = original.length;
-  const scratch = size <= longestScratchAdvert;
-  codes = scratch ? scratchCodes : [];
-  starts = scratch ? scratchStarts : [];
-  ends = scratch ? scratchEnds : [];
-  words = scratch ? scratchWords : [];
-  length = 0;
-  wordCount = 0;
-  chainLength = 0;
-  separator = -1;
-  inPart = false;
-  hashtag = false;
-  lastFlags = 0;
-  lastStart = 0;
-  previousLatin = false;
-  previousWordish = false;
-  pending = -1;
-  symbolMask = 0;
-  let at = 0;
-  while (at < size) {
-    if (!hashtag && pending < 0) {
-      at = readCommon(original, at);
-      if (at >= size) break;
-    }
-    at = readOne(original, at);
-  }
-  if (inPart) length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
-  partStart = length;
-  flushChain();
-  return new PreparedText(
-    codes.slice(0, length),
-    starts.slice(0, length),
-    ends.slice(0, length),
-    words.slice(0, 3 * wordCount),
-    symbolMask,
-  );
-}
-
-/**
- * The common case, in one tight loop: BMP characters met before that stay one character each, outside hashtags
- * and with no symbol pending. A word goes on while its characters are of the same kind of script (and, in spaced
- * scripts, are no combining marks, which may need folding onto a Latin letter). Returns where it stopped: at the
- * end, or at a character for `readOne`.
- */
-function readCommon(original: string, from: number): number {
-  const size = original.length;
-  const unitCodes = codes;
-  const unitStarts = starts;
-  const unitEnds = ends;
-  let at = from;
-  let len = length;
-  let part = inPart;
-  let any = anyFlags << 16;
-  let thrice = tripled;
-  let last = previous;
-  let beforeLast = beforePrevious;
-  let mask = (lastFlags & isUnspaced ? isWord | isUnspaced : isWord | isUnspaced | isMark) << 16;
-  let want = (isWord | (lastFlags & isUnspaced)) << 16;
-  // A mark right after a Latin character may have to go: the general path decides.
-  if (part && lastFlags & isUnspaced && previousLatin) mask = want = -1;
-  while (at < size) {
-    const unit = original.charCodeAt(at);
-    const entry = fastEntries[unit] as number;
-    if ((entry & (isWord << 16)) !== 0) {
-      if (!part) {
-        const latinBefore =
-          at === from
-            ? previousLatin
-            : ((fastEntries[original.charCodeAt(at - 1)] as number) & (isLatin << 16)) !== 0;
-        if (separator === 0x23 || ((entry & (isMark << 16)) !== 0 && latinBefore)) break;
-        if (len > 0) {
-          unitCodes[len] = 0x20;
-          unitStarts[len] = unitEnds[len - 1] as number;
-          unitEnds[len] = at;
-          len++;
-        }
-        part = true;
-        partFrom = len;
-        partSeparator = separator;
-        firstFlags = entry >> 16;
-        any = 0;
-        thrice = false;
-        last = beforeLast = -1;
-        mask = (entry & (isUnspaced << 16) ? isWord | isUnspaced : isWord | isUnspaced | isMark) << 16;
-        want = entry & ((isWord | isUnspaced) << 16);
-      } else if ((entry & mask) !== want) {
-        break;
-      }
-      const value = entry & 0xffff;
-      if (value === last && value === beforeLast) thrice = true;
-      beforeLast = last;
-      last = value;
-      unitCodes[len] = value;
-      unitStarts[len] = at;
-      unitEnds[len] = ++at;
-      len++;
-      any |= entry;
-      // The rest of the word in a loop of its own: it takes exactly the characters the test above lets through
-      // (`want` always has the word bit), and a small loop keeps its variables in registers.
-      while (at < size) {
-        const next = fastEntries[original.charCodeAt(at)] as number;
-        if ((next & mask) !== want) break;
-        const nextValue = next & 0xffff;
-        if (nextValue === last && nextValue === beforeLast) thrice = true;
-        beforeLast = last;
-        last = nextValue;
-        unitCodes[len] = nextValue;
-        unitStarts[len] = at;
-        unitEnds[len] = ++at;
-        len++;
-        any |= next;
-      }
-      continue;
-    }
-    // A separator, unless it is a symbol that may stand for a letter (or a character not met before).
-    if (entry === 0 || ((entry & (isLeetSymbol << 16)) !== 0 && part)) break;
-    if (part) {
-      len = finishPart(partFrom, len, partSeparator, firstFlags, any >> 16, thrice);
-      part = false;
-    }
-    separator = entry & 0xffff;
-    if (unit >= 0x80) symbolMask |= 1 << (unit & 31);
-    at++;
-  }
-  length = len;
-  inPart = part;
-  anyFlags = any >> 16;
-  tripled = thrice;
-  previous = last;
-  beforePrevious = beforeLast;
-  if (at > from) {
-    const lastEntry = fastEntries[original.charCodeAt(at - 1)] as number;
-    // What the general path needs to know about the last character read here.
-    previousLatin = (lastEntry & (isLatin << 16)) !== 0;
-    previousWordish = part;
-    if (part) {
-      lastFlags = lastEntry >> 16;
-      lastStart = at - 1;
-    }
-  }
-  return at;
-}
-
-/** Everything else, one code point of the original at a time, with every rule spelt out. Returns where it ends. */
-function readOne(original: string, at: number): number {
-  const unit = original.charCodeAt(at);
-  let codePoint = unit;
-  const start = at;
-  at++;
-  if (unit >= 0xd800 && unit <= 0xdbff && at < original.length) {
-    const low = original.charCodeAt(at);
-    if (low >= 0xdc00 && low <= 0xdfff) {
-      codePoint = ((unit - 0xd800) << 10) + (low - 0xdc00) + 0x10000;
-      at++;
-    }
-  }
-  const end = at;
-  if (codePoint >= 0x80) symbolMask |= 1 << (codePoint & 31);
-  const normalised = normalisedOf(codePoint);
-  if (codePoint === unit) learnFastEntry(unit, normalised);
-  if (normalised === vanishes) return end;
-  const expansion = normalised > 0 ? undefined : (expansions[-normalised - 2] as number[]);
-  const count = expansion === undefined ? 1 : expansion.length;
-  for (let index = 0; index < count; index++) {
-    const value = expansion === undefined ? normalised - 1 : (expansion[index] as number);
-    const flags = flagsOf(value);
-    // Combining marks that follow a Latin letter as separate code points are folded onto it.
-    if ((flags & isMark) !== 0 && previousLatin) {
-      previousLatin = (flags & isLatin) !== 0;
-      continue;
-    }
-    previousLatin = (flags & isLatin) !== 0;
-
-    // A pending symbol is a letter when this character is a letter or a digit, else a separator.
-    let round = 1;
-    if (pending >= 0) {
-      if (flags & isWord) {
-        round = 0;
-      } else {
-        if (inPart) {
-          length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
-          inPart = false;
-        }
-        separator = pending;
-        pending = -1;
-      }
-    }
-    if (!(flags & isWord)) {
-      if (flags & isLeetSymbol && previousWordish) {
-        pending = value;
-        pendingStart = start;
-        pendingEnd = end;
-      } else {
-        if (inPart) {
-          length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
-          inPart = false;
-        }
-        separator = value;
-      }
-      previousWordish = false;
-      continue;
-    }
-    for (; round < 2; round++) {
-      const addValue = round === 0 ? pending : value;
-      const addFlags = round === 0 ? flagsOf(pending) : flags;
-      const addStart = round === 0 ? pendingStart : start;
-      const addEnd = round === 0 ? pendingEnd : end;
-      let startsPart = !inPart;
-      if (inPart) {
-        if (((lastFlags ^ addFlags) & isUnspaced) !== 0 && (addFlags & isLetter) !== 0) {
-          // A change between a spaced and an unspaced script is a word boundary: "ivory象牙".
-          length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
-          separator = -1;
-          hashtag = false;
-          startsPart = true;
-        } else if (
-          hashtag &&
-          unitCase(original.charCodeAt(addStart)) & isUpperUnit &&
-          unitCase(original.charCodeAt(lastStart)) & isLowerUnit
-        ) {
-          // "#IvoryForSale" is three words: hashtags are split where the original turns to upper case.
-          length = finishPart(partFrom, length, partSeparator, firstFlags, anyFlags, tripled);
-          separator = -1;
-          startsPart = true;
-        }
-      } else {
-        hashtag = separator === 0x23;
-      }
-      if (startsPart) {
-        if (length > 0) {
-          codes[length] = 0x20;
-          starts[length] = ends[length - 1] as number;
-          ends[length] = addStart;
-          length++;
-        }
-        inPart = true;
-        partFrom = length;
-        partSeparator = separator;
-        firstFlags = addFlags;
-        anyFlags = 0;
-        tripled = false;
-        previous = beforePrevious = -1;
-      }
-      length = writeValue(length, addValue, addStart, addEnd);
-      anyFlags |= addFlags;
-      if (addValue === previous && addValue === beforePrevious) tripled = true;
-      beforePrevious = previous;
-      previous = addValue;
-      lastFlags = addFlags;
-      lastStart = addStart;
-    }
-    pending = -1;
-    previousWordish = true;
-  }
-  return end;
+  return builder.prepare(original);
 }
 
 /** The string of the UTF-16 units in `codes[from…to)`. */

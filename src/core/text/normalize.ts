@@ -45,9 +45,40 @@ export function foldLatinDiacritics(text: string): string {
   return folded.normalize("NFC").replace(latinLetterPattern, (letter) => latinLetterFolds[letter] ?? letter);
 }
 
+const invisibleCharacter = new RegExp(invisibleCharacters.source, "u");
+
+// The Latin blocks: U+0000–U+02FF (Basic Latin to the spacing modifiers) and U+1E00–U+1EFF (Vietnamese and other
+// letters with several marks). A text made only of their units that NFKC leaves alone one by one is its own NFKC
+// form (none is a mark or composes with its neighbour), so it needs no call into the normaliser, which costs far
+// more than reading the text.
+const latinBlocksEnd = 0x1f00;
+/** For each unit of the Latin blocks, filled as they are met: 1 when NFKC leaves it alone and it is visible, 2 if not. */
+const plainLatinUnits = new Uint8Array(latinBlocksEnd);
+
+function isPlainLatinUnit(unit: number): boolean {
+  if (unit >= latinBlocksEnd || (unit >= 0x300 && unit < 0x1e00)) return false;
+  let known = plainLatinUnits[unit] as number;
+  if (known === 0) {
+    const character = String.fromCharCode(unit);
+    known = character.normalize("NFKC") === character && !invisibleCharacter.test(character) ? 1 : 2;
+    plainLatinUnits[unit] = known;
+  }
+  return known === 1;
+}
+
+// Called through the prototype: texts come in many string representations, and a method looked up on so many
+// kinds of receiver is looked up the slow, generic way at every call.
+const charCodeAt = String.prototype.charCodeAt;
+
 /** NFKC, lower case, no invisible characters: the form in which two spellings of the same text compare equal. */
 export function normalizeText(text: string): string {
-  return text.normalize("NFKC").replace(invisibleCharacters, "").toLowerCase();
+  const length = text.length;
+  for (let at = 0; at < length; at++) {
+    if (!isPlainLatinUnit(charCodeAt.call(text, at))) {
+      return text.normalize("NFKC").replace(invisibleCharacters, "").toLowerCase();
+    }
+  }
+  return text.toLowerCase();
 }
 
 /**
