@@ -52,6 +52,42 @@ describe("KeyTrie", () => {
     assert.deepEqual(keysAlong(trie, "pangolins"), [[8, "pangolin"]]);
   });
 
+  it("walks a run of units to the state `next` reaches unit by unit, from any state", () => {
+    // Whole keys among the pieces, so that walks go deep, through branches and down tails.
+    const piece = fc.constantFrom(
+      "python",
+      " regius",
+      "pangolin",
+      "ivory",
+      "象牙",
+      "p",
+      "y",
+      "r",
+      " ",
+      "象",
+      "𠀀",
+      "x",
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 6 }), fc.nat(24), (pieces, split) => {
+        const text = pieces.join("");
+        const codes = Array.from({ length: text.length }, (_, at) => text.charCodeAt(at));
+        // states[at]: the state after `at` units, read one by one.
+        const states = [KeyTrie.root as number];
+        for (const code of codes) {
+          const state = states.at(-1) as number;
+          states.push(state === KeyTrie.dead ? state : trie.next(state, code));
+        }
+        const cut = Math.min(split, codes.length);
+        assert.equal(trie.walk(KeyTrie.root, codes, 0, codes.length), states[codes.length]);
+        if (states[cut] !== KeyTrie.dead) {
+          assert.equal(trie.walk(states[cut] as number, codes, cut, codes.length), states[codes.length]);
+        }
+      }),
+      { seed: 7, numRuns: 2000 },
+    );
+  });
+
   it("agrees with a set on random keys over a small alphabet, in every script", () => {
     const unit = fc.constantFrom("a", "b", "c", " ", "é", "象", "牙", "ก", "\u0E49", "천", "𠀀");
     const word = fc.array(unit, { minLength: 1, maxLength: 8 }).map((units) => units.join(""));

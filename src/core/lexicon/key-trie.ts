@@ -1,3 +1,8 @@
+// `KeyTrie.root` and `KeyTrie.dead` as module constants, which compiled code folds, where it loads and checks a
+// static field at every use.
+const root = 0;
+const dead = -0x7fffffff;
+
 /**
  * Every key of the lexicon in one double-array trie over UTF-16 code units, with tails. A state ≥ 0 is the index
  * of a cell pair in `cells`: `cells[state]` is where its children start (its "base"), `cells[state + 1]` the
@@ -28,9 +33,9 @@ export class KeyTrie {
   /** The keys, sorted by code unit: key `i` is `keys[i]`. */
   readonly keys: readonly string[];
   readonly longestKey: number;
-  static readonly root = 0;
+  static readonly root = root;
   /** No state: what `next` returns when the walk cannot go on. Tail positions are −1, −2, … so it is huge. */
-  static readonly dead = -0x7fffffff;
+  static readonly dead = dead;
 
   /** Builds the trie of the given keys; empty keys and duplicates are dropped. */
   constructor(keys: Iterable<string>) {
@@ -51,11 +56,36 @@ export class KeyTrie {
       const base = this.cells[state] as number;
       if (base >= 0) {
         const next = base + (this.symbols[unit] as number);
-        return this.cells[next + 1] === state ? next : KeyTrie.dead;
+        return this.cells[next + 1] === state ? next : dead;
       }
       state = base;
     }
-    return this.tails[-state - 1] === unit ? state - 1 : KeyTrie.dead;
+    return this.tails[-state - 1] === unit ? state - 1 : dead;
+  }
+
+  /**
+   * The state after reading codes[from…to) from `state`, as `next` would unit by unit, or `KeyTrie.dead`. A walk
+   * over many units in one call keeps the arrays in locals, where a loop over `next` loads and checks them again
+   * at every unit.
+   */
+  walk(state: number, codes: readonly number[], from: number, to: number): number {
+    const { cells, symbols, tails } = this;
+    for (let at = from; at < to; at++) {
+      const unit = codes[at] as number;
+      if (state >= 0) {
+        const base = cells[state] as number;
+        if (base >= 0) {
+          const next = base + (symbols[unit] as number);
+          if (cells[next + 1] !== state) return dead;
+          state = next;
+          continue;
+        }
+        state = base;
+      }
+      if (tails[-state - 1] !== unit) return dead;
+      state--;
+    }
+    return state;
   }
 
   /** The index of the key that ends in `state`, or −1. */
@@ -68,10 +98,9 @@ export class KeyTrie {
 
   /** The index of `key` in `keys`, or −1. */
   indexOf(key: string): number {
-    let state = KeyTrie.root;
-    for (let at = 0; at < key.length && state !== KeyTrie.dead; at++)
-      state = this.next(state, key.charCodeAt(at));
-    return state === KeyTrie.dead ? -1 : this.keyAt(state);
+    let state = root;
+    for (let at = 0; at < key.length && state !== dead; at++) state = this.next(state, key.charCodeAt(at));
+    return state === dead ? -1 : this.keyAt(state);
   }
 
   /** Bytes held by the typed arrays (the keys themselves are shared with the maps that own them). */

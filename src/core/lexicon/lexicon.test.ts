@@ -81,6 +81,20 @@ describe("Lexicon#scan", () => {
     assert.ok(found("bangle 🐘 for sale").includes("vocabulary: 🐘"));
   });
 
+  it("finds every emoji term in the text, in the order of the terms, whatever unit each begins with", () => {
+    // CJK punctuation and currency signs pass the first filter, and the emoji begin with different units.
+    const emoji = (advert: string) =>
+      found(advert).filter((hit) => hit.startsWith("vocabulary: ") && !/\p{L}/u.test(hit.slice(12)));
+    assert.deepEqual(emoji("象牙。¥500 ✈ 🐘🦷，🌳"), [
+      "vocabulary: 🐘",
+      "vocabulary: 🐘🦷",
+      "vocabulary: 🦷",
+      "vocabulary: 🌳",
+      "vocabulary: ✈",
+    ]);
+    assert.deepEqual(emoji("象牙。¥500，包邮"), []);
+  });
+
   it("holds every name, term and two-word abbreviation as a key", () => {
     assert.ok(lexicon.keyCount > 100_000);
     assert.ok(lexicon.keys.includes("loxodonta africana"));

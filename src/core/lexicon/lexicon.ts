@@ -25,6 +25,9 @@ export interface LexiconMatch {
 const maxWordsInTerm = 6;
 const minimumFuzzyLength = 5;
 const space = 0x20;
+// Read once: compiled code folds module constants, where it loads and checks a property at every use.
+const { root, dead } = KeyTrie;
+const { unspaced: unspacedWord, latinOnly: latinOnlyWord } = WordFlag;
 
 /**
  * Every name of every taxon, every curated term and every abbreviated binomial ("M. javanica"), compiled for
@@ -52,7 +55,10 @@ export class Lexicon {
   readonly #abbreviationHits: Array<LexiconHit | undefined>;
   /** Lengths at which keys are looked for inside words of unspaced scripts (1 = yes), by length. */
   readonly #unspacedLength: Uint8Array;
-  readonly #emoji: Array<{ text: string; entry: number }> = [];
+  readonly #emoji: Array<{ text: string; entry: number; lead: number }> = [];
+  /** The distinct first UTF-16 units of the emoji terms (`lead` above indexes them), and which a text holds. */
+  readonly #emojiLeads: string[] = [];
+  readonly #emojiLeadFound: Uint8Array;
   /** The first UTF-16 unit of each emoji term: a text with none of them has no emoji to look for. */
   #emojiMask = 0;
   /** Set when some emoji term begins with a character `symbolMask` may not record (ASCII, or a letter). */
@@ -64,8 +70,7 @@ export class Lexicon {
   readonly #epithets = new Map<number, ReadonlyArray<{ taxon: number; childEpithet: string }>>();
   /** The first word of every key: a walk from a word that is none of them (nor one inflected) is skipped. */
   readonly #firstWords = new BloomFilter(18);
-  // Working memory for one scan, reused: the walk's states, found keys, and which words exact keys covered.
-  readonly #states: Int32Array;
+  // Working memory for one scan, reused: found keys, and which words exact keys covered.
   readonly #found: Int32Array;
   readonly #foundEnds: Int32Array;
   #covered = new Uint8Array(64);
@@ -92,7 +97,9 @@ export class Lexicon {
       const key = nameKey(entry.term);
       if (key === "") {
         const text = normalizeText(entry.term);
-        this.#emoji.push({ text, entry: entryIndex });
+        const lead = text.charAt(0);
+        if (!this.#emojiLeads.includes(lead)) this.#emojiLeads.push(lead);
+        this.#emoji.push({ text, entry: entryIndex, lead: this.#emojiLeads.indexOf(lead) });
         const first = text.codePointAt(0) ?? 0;
         if (first < 0x80 || prepareMatchText(String.fromCodePoint(first)).wordCount > 0) {
           this.#emojiNeedsFullSearch = true;
@@ -127,6 +134,7 @@ export class Lexicon {
         this.#fuzzyGenus.set(nameKey(taxon.name), taxonIndex);
       }
     });
+    this.#emojiLeadFound = new Uint8Array(this.#emojiLeads.length);
     this.#fuzzyWords = new DeletionIndex([...this.#fuzzyGenus.keys(), ...this.#fuzzyTerm.keys()]);
 
     this.#trie = new KeyTrie(concat(species.nameKeys(), vocabularyByKey.keys(), abbreviations.keys()));
@@ -143,7 +151,6 @@ export class Lexicon {
     this.#abbreviationHits = keys.map(() => undefined);
     this.#unspacedLength = new Uint8Array(this.#trie.longestKey + 1);
     for (const length of unspacedLengths) this.#unspacedLength[length] = 1;
-    this.#states = new Int32Array(this.#trie.longestKey + 2);
     this.#found = new Int32Array(this.#trie.longestKey + 2);
     this.#foundEnds = new Int32Array(this.#trie.longestKey + 2);
     for (const key of keys) {
@@ -164,7 +171,7 @@ export class Lexicon {
     covered.fill(0, 0, wordCount);
     const firstWords = this.#firstWords;
     for (let first = 0; first < wordCount; first++) {
-      if ((wordData[3 * first + 2] as number) & WordFlag.unspaced) {
+      if ((wordData[3 * first + 2] as number) & unspacedWord) {
         this.#scanUnspaced(matchText, first, matches);
         continue;
       }
@@ -189,49 +196,43 @@ export class Lexicon {
   #scanSpaced(matchText: MatchText, first: number, covered: Uint8Array, matches: LexiconMatch[]): void {
     const { codes, wordData, wordCount } = matchText;
     const trie = this.#trie;
-    const states = this.#states;
     const origin = wordData[3 * first] as number;
-    let state = KeyTrie.root;
+    let state = root;
     let at = origin;
     let last = first;
-    states[0] = state;
     for (;;) {
       const wordEnd = wordData[3 * last + 1] as number;
-      while (at < wordEnd) {
-        state = trie.next(state, codes[at] as number);
-        if (state === KeyTrie.dead) {
-          this.#lookUpLemma(matchText, first, last, at, covered, matches);
-          return;
-        }
-        at++;
-        states[at - origin] = state;
+      state = trie.walk(state, codes, at, wordEnd);
+      if (state === dead) {
+        this.#lookUpLemma(matchText, first, last, covered, matches);
+        return;
       }
       const key = trie.keyAt(state);
       const words = last - first + 1;
       if (key >= 0 && this.#report(key, origin, wordEnd, words, matches) > 0) {
         for (let word = first; word <= last; word++) covered[word] = 1;
       } else {
-        this.#lookUpLemma(matchText, first, last, at, covered, matches);
+        this.#lookUpLemma(matchText, first, last, covered, matches);
       }
       if (words === maxWordsInTerm || last + 1 >= wordCount) return;
-      if ((wordData[3 * (last + 1) + 2] as number) & WordFlag.unspaced) return;
+      if ((wordData[3 * (last + 1) + 2] as number) & unspacedWord) return;
       state = trie.next(state, space);
-      if (state === KeyTrie.dead) return;
-      at++;
-      states[at - origin] = state;
+      if (state === dead) return;
+      at = wordEnd + 1;
       last++;
     }
   }
 
   /**
    * Dictionary forms: 천산갑을 is 천산갑 with a particle, слона is слон in the genitive. The key of words
-   * `first`…`last` had no entry; without its ending it may, if the walk got that far (`reached`).
+   * `first`…`last` had no entry; without its ending it may. Few words have an ending, so the walk to the lemma is
+   * made again here (over the text's single spaces, as `#scanSpaced` walked them) rather than remembered at every
+   * unit of every walk.
    */
   #lookUpLemma(
     matchText: MatchText,
     first: number,
     last: number,
-    reached: number,
     covered: Uint8Array,
     matches: LexiconMatch[],
   ): void {
@@ -240,9 +241,9 @@ export class Lexicon {
     const end = wordData[3 * last + 1] as number;
     const cut = inflectionCut(codes, origin, end);
     if (cut === 0) return;
-    const lemmaEnd = end - cut;
-    if (lemmaEnd > reached) return;
-    const key = this.#trie.keyAt(this.#states[lemmaEnd - origin] as number);
+    const lemma = this.#trie.walk(root, codes, origin, end - cut);
+    if (lemma === dead) return;
+    const key = this.#trie.keyAt(lemma);
     if (key >= 0 && this.#report(key, origin, end, last - first + 1, matches) > 0) {
       for (let word = first; word <= last; word++) covered[word] = 1;
     }
@@ -282,11 +283,11 @@ export class Lexicon {
     const wordStart = wordData[3 * word] as number;
     const wordEnd = wordData[3 * word + 1] as number;
     for (let start = wordStart; start < wordEnd; start++) {
-      let state = KeyTrie.root;
+      let state = root;
       let count = 0;
       for (let at = start; at < wordEnd;) {
         state = trie.next(state, codes[at] as number);
-        if (state === KeyTrie.dead) break;
+        if (state === dead) break;
         at++;
         const key = trie.keyAt(state);
         if (key >= 0 && unspacedLength[at - start] === 1) {
@@ -305,8 +306,8 @@ export class Lexicon {
       const start = wordData[3 * at] as number;
       const end = wordData[3 * at + 1] as number;
       const flags = wordData[3 * at + 2] as number;
-      if (covered[at] || flags & WordFlag.unspaced || end - start < minimumFuzzyLength) continue;
-      if (!(flags & WordFlag.latinOnly)) continue;
+      if (covered[at] || flags & unspacedWord || end - start < minimumFuzzyLength) continue;
+      if (!(flags & latinOnlyWord)) continue;
       if (!this.#fuzzyWords.mayBeNear(codes, start, end - start)) continue;
       const value = textOf(codes, start, end);
       for (const { key, distance } of this.#fuzzyWords.near(value)) {
@@ -314,7 +315,7 @@ export class Lexicon {
         if (genus !== undefined && at + 1 < wordCount) {
           const nextStart = wordData[3 * (at + 1)] as number;
           const nextEnd = wordData[3 * (at + 1) + 1] as number;
-          const nextUnspaced = ((wordData[3 * (at + 1) + 2] as number) & WordFlag.unspaced) !== 0;
+          const nextUnspaced = ((wordData[3 * (at + 1) + 2] as number) & unspacedWord) !== 0;
           const binomial = nextUnspaced
             ? undefined
             : this.#fuzzyEpithet(genus, textOf(codes, nextStart, nextEnd));
@@ -368,7 +369,19 @@ export class Lexicon {
     } else if (/^[\x00-\x7F]*$/.test(original)) {
       return;
     }
-    for (const { text, entry } of this.#emoji) {
+    // Most texts that get this far hold no emoji at all (CJK punctuation and currency signs share the mask's bits):
+    // one search for each first unit rules out every term that begins with it.
+    const leads = this.#emojiLeads;
+    const leadFound = this.#emojiLeadFound;
+    let anyFound = false;
+    for (let index = 0; index < leads.length; index++) {
+      const found = original.includes(leads[index] as string);
+      leadFound[index] = found ? 1 : 0;
+      anyFound ||= found;
+    }
+    if (!anyFound) return;
+    for (const { text, entry, lead } of this.#emoji) {
+      if (leadFound[lead] === 0) continue;
       for (let at = original.indexOf(text); at >= 0; at = original.indexOf(text, at + text.length)) {
         matches.push({
           start: at,
