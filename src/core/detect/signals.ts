@@ -19,23 +19,52 @@ export interface PatternSignal {
  * character where a regular expression would cost a call.
  */
 export class UnitClass {
-  readonly #pattern: RegExp;
+  /** Matches one character of the class. */
+  readonly pattern: RegExp;
   /** 0: not met yet, 1: not in the class, 2: in it. */
   readonly #known = new Uint8Array(65536);
 
-  /** `pattern` matches one character (of the BMP: every class here is made of such characters). */
+  /** `pattern` matches one character: `has` reads units of the BMP, where every class here lies, from the table. */
   constructor(pattern: RegExp) {
-    this.#pattern = pattern;
+    this.pattern = pattern;
   }
 
   has(unit: number): boolean {
     let known = this.#known[unit] as number;
     if (known === 0) {
-      known = this.#pattern.test(String.fromCharCode(unit)) ? 2 : 1;
+      known = this.pattern.test(String.fromCharCode(unit)) ? 2 : 1;
       this.#known[unit] = known;
     }
     return known === 2;
   }
+
+  /** Whether the character just before `at`, a surrogate pair read as one, is in the class. */
+  isBefore(text: string, at: number): boolean {
+    if (at === 0) return false;
+    const unit = text.charCodeAt(at - 1);
+    if (isLowSurrogate(unit) && at >= 2 && isHighSurrogate(text.charCodeAt(at - 2)))
+      return this.pattern.test(text.slice(at - 2, at));
+    return this.has(unit);
+  }
+}
+
+const isHighSurrogate = (unit: number) => unit >= 0xd800 && unit <= 0xdbff;
+const isLowSurrogate = (unit: number) => unit >= 0xdc00 && unit <= 0xdfff;
+
+/**
+ * A pattern with where it can start: `lead` characters at most before one of the starts a cheap pass over the
+ * text found, and (when set) only at a character of `first`; never after a character of `notAfter`. That
+ * lookbehind is tested here rather than in the pattern, which would test a range of characters at every attempt.
+ */
+export interface Search {
+  readonly sticky: RegExp;
+  readonly lead: number;
+  readonly first?: UnitClass;
+  /**
+   * The class of the `(?<![…])` the pattern would start with, matched with the pattern's flags: under `i`, a few
+   * marks that fold to a letter (U+0345) count as letters.
+   */
+  readonly notAfter?: UnitClass;
 }
 
 const number = String.raw`\p{Nd}{1,3}(?:[.,  ']\p{Nd}{3})+(?:[.,]\p{Nd}{1,2})?|\p{Nd}+(?:[.,]\p{Nd}{1,2})?`;
@@ -45,179 +74,194 @@ const multiplier = String.raw`(?:\s?(?:k(?!\s?(?:gold|karat|carat|solid|yellow|w
 const currencyBefore = String.raw`(?:US\$|AU\$|A\$|C\$|CA\$|NZ\$|S\$|SG\$|HK\$|NT\$|R\$|RM|Rp\.?|Rs\.?|₹|₱|PHP|USD|EUR|GBP|CHF|JPY|CNY|RMB|VND|IDR|MYR|THB|SGD|HKD|AUD|CAD|BRL|MXN|INR|RUB|KRW|ZAR|NGN|KES|AED|SAR|\$|€|£|¥|￥|₩|₫|₽|฿|₦)`;
 const currencyAfter = String.raw`(?:₫|đ|vnđ|vnd|dong|đồng|元|块|圓|円|yen|원|만원|บาท|฿|руб\.?|рублей|рубля|р\.|₽|грн|€|eur|euros?|usd|dollars?|pesos?|reais|real|ringgit|rupiah|baht|rupees?|dhs|aed|درهم|ريال|دولار|جنيه|sar|rmb|yuan|gbp|pounds?|chf|ksh|naira|tl|lira|zł|zl|kr|kč|lei)`;
 
+/** What a number written alone may not follow, case-insensitive as the price patterns are. */
+const letterOrDigit = new UnitClass(/^[\p{L}\p{Nd}]$/iu);
+
 /**
- * Each price pattern with where it can start: `lead` characters at most before a run of digits, and (when set)
- * only at a character of `first`. A currency written before the number starts with one of a few letters or
- * symbols, at most four characters before it ("NZ$", "Rp." and a space); a number after no letter or digit starts
- * exactly where its run of digits does.
+ * The price patterns with where they can start. A currency written before the number starts with one of a few
+ * letters or symbols, at most four characters before its run of digits ("NZ$", "Rp." and a space); a number after
+ * no letter or digit starts exactly where its run of digits does.
  */
-const priceSearches: ReadonlyArray<{
-  readonly sticky: RegExp;
-  readonly lead: number;
-  readonly first?: UnitClass;
-}> = [
+const priceSearches: readonly Search[] = [
   {
     sticky: new RegExp(String.raw`${currencyBefore}\s?(?:${number})${multiplier}`, "iuy"),
     lead: 4,
     first: new UnitClass(/^[uacnshrpegjmvitbkz₹₱$€£¥￥₩₫₽฿₦]$/iu),
   },
   {
-    sticky: new RegExp(
-      String.raw`(?<![\p{L}\p{Nd}])(?:${number})${multiplier}\s?${currencyAfter}(?![\p{L}])`,
-      "iuy",
-    ),
+    sticky: new RegExp(String.raw`(?:${number})${multiplier}\s?${currencyAfter}(?![\p{L}])`, "iuy"),
     lead: 0,
+    notAfter: letterOrDigit,
   },
   // Vietnamese and Indonesian shorthand without a currency: "giá 500k", "harga 1,5jt", "2tr5".
   {
     sticky: new RegExp(
-      String.raw`(?<![\p{L}\p{Nd}])\p{Nd}+(?:[.,]\p{Nd}+)?\s?(?:k|tr|jt|juta|rb|ribu)(?:\p{Nd})?(?![\p{L}])(?!\s?(?:gold|karat|carat|solid|white|yellow|rose))`,
+      String.raw`\p{Nd}+(?:[.,]\p{Nd}+)?\s?(?:k|tr|jt|juta|rb|ribu)(?:\p{Nd})?(?![\p{L}])(?!\s?(?:gold|karat|carat|solid|white|yellow|rose))`,
       "iuy",
     ),
     lead: 0,
+    notAfter: letterOrDigit,
   },
 ];
 // Exported for test/redos-sweep.test.ts, which checks regexes built at run time as it checks literals.
 export const pricePatterns: readonly RegExp[] = priceSearches.map(({ sticky }) => sticky);
 
-const phone = /(?<![\p{Nd}\p{L}])(?:\+|00)?\p{Nd}[\p{Nd} ().\-]{7,16}\p{Nd}(?![\p{Nd}\p{L}])/uy;
+const phoneSearch: Search = {
+  sticky: /(?:\+|00)?\p{Nd}[\p{Nd} ().\-]{7,16}\p{Nd}(?![\p{Nd}\p{L}])/uy,
+  lead: 1,
+  notAfter: new UnitClass(/^[\p{Nd}\p{L}]$/u),
+};
 // The spaces around an optional colon are one run or two around it (`\s*(?:[:：]\s*)?`): two runs that could
 // take the same spaces would make a failing attempt quadratic in them.
-const messengerHandle =
-  /(?<![\p{L}])(?:whats\s?app|wa|wechat|weixin|微信|vx|telegram|tg|line\s?id|line|zalo|kakao(?:talk)?|signal|viber|wickr)\s*(?:[:：]\s*)?(?:\+?\p{Nd}[\p{Nd} ().\-]{6,16}\p{Nd}|[@+]?[\p{L}\p{Nd}_.\-]{3,})/iuy;
-const link = /https?:\/\/[^\s<>"']+|\bwww\.[^\s<>"']+|\{\{URL\}\}/iuy;
+const messengerHandleSearch: Search = {
+  sticky:
+    /(?:whats\s?app|wa|wechat|weixin|微信|vx|telegram|tg|line\s?id|line|zalo|kakao(?:talk)?|signal|viber|wickr)\s*(?:[:：]\s*)?(?:\+?\p{Nd}[\p{Nd} ().\-]{6,16}\p{Nd}|[@+]?[\p{L}\p{Nd}_.\-]{3,})/iuy,
+  lead: 0,
+  notAfter: new UnitClass(/^\p{L}$/iu),
+};
+const linkSearch: Search = { sticky: /https?:\/\/[^\s<>"']+|\bwww\.[^\s<>"']+|\{\{URL\}\}/iuy, lead: 0 };
 
 export function findPatternSignals(original: string): PatternSignal[] {
   const signals: PatternSignal[] = [];
-  const taken: Array<[number, number]> = [];
-  const overlaps = (start: number, end: number) => taken.some(([from, to]) => start < to && end > from);
-  const add = (kind: SignalKind, match: RegExpExecArray, currency?: string) => {
-    const start = match.index;
-    const end = start + match[0].length;
-    if (overlaps(start, end)) return;
-    taken.push([start, end]);
-    signals.push({ kind, text: match[0].trim(), start, end, ...(currency ? { currency } : {}) });
+  const add = (kind: SignalKind, start: number, end: number) => {
+    for (const signal of signals) if (start < signal.end && end > signal.start) return;
+    const written = original.slice(start, end);
+    const text = written.trim();
+    // The currency is the first run of what is neither digit, space nor separator.
+    const currency = kind === "price" ? /[^\p{Nd}\s.,  ']+/u.exec(written)?.[0] : undefined;
+    signals.push(currency === undefined ? { kind, text, start, end } : { kind, text, start, end, currency });
   };
+  const addAll = (kind: SignalKind, spans: readonly number[]) => {
+    for (let index = 0; index < spans.length; index += 2)
+      add(kind, spans[index] as number, spans[index + 1] as number);
+  };
+  const starts = patternStarts(original);
   // Each pattern is tried only where it can start (see `matchesNear`).
-  for (const match of matchesNear(original, link, linkStarts(original), 0)) add("link", match);
-  for (const match of matchesNear(original, messengerHandle, messengerHandleStarts(original), 0))
-    add("contact", match);
-  // Prices and phone numbers need a digit; most of an advert's text has none, and these patterns are costly.
-  const runStarts = digitRunStarts(original);
-  for (const { sticky, lead, first } of runStarts.length > 0 ? priceSearches : []) {
-    for (const match of matchesNear(original, sticky, runStarts, lead, first)) {
-      const currency = /[^\p{Nd}\s.,  ']+/u.exec(match[0].replace(/\p{Nd}+/gu, " "))?.[0];
-      add("price", match, currency);
-    }
-  }
-  for (const match of matchesNear(original, phone, runStarts, 1)) {
-    const digits = match[0].replace(/\D/g, "").length;
+  addAll("link", matchesNear(original, linkSearch, linkStarts(original)));
+  addAll("contact", matchesNear(original, messengerHandleSearch, starts.messengerHandles));
+  // Prices and phone numbers start at a digit; most of an advert's text has none, and these patterns are costly.
+  for (const search of priceSearches) addAll("price", matchesNear(original, search, starts.digitRuns));
+  const phones = matchesNear(original, phoneSearch, starts.digitRuns);
+  for (let index = 0; index < phones.length; index += 2) {
+    const start = phones[index] as number;
+    const end = phones[index + 1] as number;
+    const digits = asciiDigitsIn(original, start, end);
     // Long digit runs with spaces are phone numbers; prices have already claimed their own digits.
-    if (digits >= 9 && digits <= 15) add("contact", match);
+    if (digits >= 9 && digits <= 15) add("contact", start, end);
   }
   return signals.sort((a, b) => a.start - b.start);
 }
 
-/** The patterns that start at a number, with where they may start (see `matchesNear`): for the differential test. */
-export const numberPatterns = (): ReadonlyArray<{
-  readonly sticky: RegExp;
-  readonly lead: number;
-  readonly first?: UnitClass;
-}> => [...priceSearches, { sticky: phone, lead: 1 }];
+function asciiDigitsIn(text: string, start: number, end: number): number {
+  let digits = 0;
+  for (let at = start; at < end; at++) {
+    const unit = text.charCodeAt(at);
+    if (unit >= 0x30 && unit <= 0x39) digits++;
+  }
+  return digits;
+}
+
+/** The patterns that start at a number: for the differential test. */
+export const numberSearches = (): readonly Search[] => [...priceSearches, phoneSearch];
 
 /** The patterns that start with a word, with where they can start: for the differential test. */
-export const wordPatterns = (): ReadonlyArray<{
-  readonly sticky: RegExp;
+export const wordSearches = (): ReadonlyArray<{
+  readonly search: Search;
   readonly startsIn: (text: string) => number[];
 }> => [
-  { sticky: link, startsIn: linkStarts },
-  { sticky: messengerHandle, startsIn: messengerHandleStarts },
+  { search: linkSearch, startsIn: linkStarts },
+  { search: messengerHandleSearch, startsIn: (text) => patternStarts(text).messengerHandles },
 ];
 
-// The first characters of every link and every messenger's name, with the letters case-insensitive matching
-// takes for them (the Kelvin sign for "k", the long s for "s").
+// The first characters of every link, with the letters case-insensitive matching takes for them.
 const linkFirst = new UnitClass(/^[hw{]$/iu);
-const messengerHandleFirst = new UnitClass(/^[wvtlzks微]$/iu);
 // Every link has one of these in it; most adverts have none, and then no "h" or "w" of theirs is tried.
 const linkMark = /:\/\/|www\.|\{\{url\}\}/iu;
 
 function linkStarts(text: string): number[] {
-  return linkMark.test(text) ? positionsOf(text, linkFirst) : [];
-}
-
-/** The first letters of messengers' names that begin a word: the pattern wants no letter before the name. */
-function messengerHandleStarts(text: string): number[] {
   const starts: number[] = [];
-  let before = 0;
-  for (let at = 0; at < text.length; at++) {
-    const unit = text.charCodeAt(at);
-    // (Only ASCII letters are ruled out here; the pattern itself looks at any other character before.)
-    const afterLetter = before >= 0x61 && before <= 0x7a;
-    before = unit | 0x20;
-    if (!afterLetter && messengerHandleFirst.has(unit)) starts.push(at);
-  }
+  if (!linkMark.test(text)) return starts;
+  for (let at = 0; at < text.length; at++) if (linkFirst.has(text.charCodeAt(at))) starts.push(at);
   return starts;
 }
-const decimalDigit = new UnitClass(/^\p{Nd}$/u);
+
+// What the pass over the text asks of a character, one bit each. The first characters of every messenger's name
+// come with the letters case-insensitive matching takes for them (the Kelvin sign for "k", the long s for "s").
+const startClassPatterns = [/^\p{Nd}$/u, /^[wvtlzks微]$/iu, /^[A-Za-z]$/, /^[\ud800-\udbff]$/];
+const decimalDigit = 1;
+const messengerHandleFirst = 2;
+const asciiLetter = 4;
+const highSurrogate = 8;
+/**
+ * The bits of each UTF-16 unit, filled as units are met: 0 when not met yet, else 1 plus the bits shifted one up.
+ * A table of the module's own rather than a `UnitClass`-like object: in the loop over every character, each
+ * indirection costs a few instructions.
+ */
+const startClassTable = new Uint8Array(65536);
 const astralDecimalDigit = /^\p{Nd}$/u;
 
-/** Where characters of `first` stand in `text`. */
-function positionsOf(text: string, first: UnitClass): number[] {
-  const positions: number[] = [];
-  for (let at = 0; at < text.length; at++) if (first.has(text.charCodeAt(at))) positions.push(at);
-  return positions;
-}
-
-/** Where each run of decimal digits (`\p{Nd}+`, surrogate pairs read as one character) starts. */
-export function digitRunStarts(text: string): number[] {
-  const starts: number[] = [];
-  let inRun = false;
-  for (let at = 0; at < text.length; at++) {
-    const unit = text.charCodeAt(at);
-    let width = 1;
-    let digit: boolean;
-    const low = unit >= 0xd800 && unit <= 0xdbff ? text.charCodeAt(at + 1) : 0;
-    if (unit < 0x80) {
-      digit = unit >= 0x30 && unit <= 0x39;
-    } else if (low >= 0xdc00 && low <= 0xdfff) {
-      width = 2;
-      digit = astralDecimalDigit.test(text.slice(at, at + 2));
-    } else {
-      digit = decimalDigit.has(unit);
-    }
-    if (digit && !inRun) starts.push(at);
-    inRun = digit;
-    at += width - 1;
-  }
-  return starts;
+function learnStartClasses(unit: number): number {
+  const character = String.fromCharCode(unit);
+  let known = 1;
+  startClassPatterns.forEach((pattern, index) => {
+    if (pattern.test(character)) known |= 2 << index;
+  });
+  startClassTable[unit] = known;
+  return known;
 }
 
 /**
- * The matches a global search with `sticky`'s pattern would find, in order, trying it only where a match can
- * start: at most `lead` characters before one of `starts` (ascending), at a character of `first` when given. Every price and phone number begins its
+ * Where each run of decimal digits (`\p{Nd}+`, surrogate pairs read as one character) starts, and the first
+ * letters of messengers' names that begin a word, in one pass over the text. (Only ASCII letters before a name
+ * are ruled out here; its search looks at any other character before.)
+ */
+export function patternStarts(text: string): { digitRuns: number[]; messengerHandles: number[] } {
+  const digitRuns: number[] = [];
+  const messengerHandles: number[] = [];
+  let before = 0;
+  for (let at = 0; at < text.length; at++) {
+    const unit = text.charCodeAt(at);
+    let known = startClassTable[unit] as number;
+    if (known === 0) known = learnStartClasses(unit);
+    let classes = known >> 1;
+    if ((classes & (decimalDigit | messengerHandleFirst | highSurrogate)) !== 0) {
+      const start = at;
+      if ((classes & highSurrogate) !== 0 && isLowSurrogate(text.charCodeAt(at + 1))) {
+        classes = astralDecimalDigit.test(text.slice(at, at + 2)) ? decimalDigit : 0;
+        at++;
+      }
+      if ((classes & decimalDigit) !== 0 && (before & decimalDigit) === 0) digitRuns.push(start);
+      if ((classes & messengerHandleFirst) !== 0 && (before & asciiLetter) === 0)
+        messengerHandles.push(start);
+    }
+    before = classes;
+  }
+  return { digitRuns, messengerHandles };
+}
+
+/**
+ * Where a global search with `search`'s pattern would find matches, in order, trying it only where a match can
+ * start (see `Search`), as start and end offsets one after the other. Every price and phone number begins its
  * number at most a currency's length before a run of digits, and every link and messenger handle begins with
  * one of a few letters. Scanning every position of the advert instead costs more than all the rest of signals.
  */
-export function matchesNear(
-  text: string,
-  sticky: RegExp,
-  starts: readonly number[],
-  lead: number,
-  first?: UnitClass,
-): RegExpExecArray[] {
-  const matches: RegExpExecArray[] = [];
+export function matchesNear(text: string, search: Search, starts: readonly number[]): number[] {
+  const { sticky, lead, first, notAfter } = search;
+  const spans: number[] = [];
   let resumeAt = 0;
   for (const start of starts) {
     if (start < resumeAt) continue;
     for (let at = Math.max(resumeAt, start - lead); at <= start; at++) {
       if (first !== undefined && !first.has(text.charCodeAt(at))) continue;
+      if (notAfter !== undefined && notAfter.isBefore(text, at)) continue;
       sticky.lastIndex = at;
-      const match = sticky.exec(text);
-      if (match === null) continue;
-      matches.push(match);
-      resumeAt = at + Math.max(1, match[0].length);
+      // `test` leaves `lastIndex` at the end of the match, without making a match array.
+      if (!sticky.test(text)) continue;
+      const end = sticky.lastIndex;
+      spans.push(at, end);
+      resumeAt = Math.max(at + 1, end);
       break;
     }
   }
-  return matches;
+  return spans;
 }
