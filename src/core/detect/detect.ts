@@ -1,7 +1,7 @@
 import { normalizeText } from "../text/normalize.ts";
 import type { Appendix, Rank } from "../species/reference-data.ts";
 import type { SpeciesIndex, TaxonName } from "../species/species-index.ts";
-import type { Lexicon, LexiconMatch } from "../lexicon/lexicon.ts";
+import type { Lexicon, LexiconHit, LexiconMatch } from "../lexicon/lexicon.ts";
 import { prepareMatchText, type MatchText } from "../lexicon/match-text.ts";
 import type { ProductType, Strength, TermKind, VocabularyEntry } from "../lexicon/vocabulary.ts";
 import {
@@ -172,49 +172,53 @@ const everydayGenera = new Set([
  * `toMatch` reports one.
  */
 class Candidate {
-  text: string;
-  term: string;
-  kind: MatchKind;
-  lang: string | undefined;
-  field: AdvertField;
-  start: number;
-  end: number;
-  taxa: readonly string[];
+  // Declared rather than defined: a defined field is first set to undefined by an initialiser on every `new`.
+  declare text: string;
+  declare term: string;
+  declare kind: MatchKind;
+  declare lang: string | undefined;
+  declare field: AdvertField;
+  declare start: number;
+  declare end: number;
+  declare taxa: readonly string[];
   /** "*" (as the vocabulary writes it) for negatives that apply to every product. */
-  product: ProductType | undefined;
-  strength: Strength | undefined;
-  source: string | undefined;
-  distance: number | undefined;
-  evasive: boolean;
-  suppressedBy: string | undefined;
-  points: number;
-  taxonIndices: readonly number[];
-  originalStart: number;
-  originalEnd: number;
+  declare product: ProductType | undefined;
+  declare strength: Strength | undefined;
+  declare source: string | undefined;
+  declare distance: number | undefined;
+  declare evasive: boolean;
+  declare suppressedBy: string | undefined;
+  declare points: number;
+  declare taxonIndices: readonly number[];
+  declare originalStart: number;
+  declare originalEnd: number;
 
+  /** `span`: the field the match lies in, whose offsets it reports relative to. */
   constructor(
     text: string,
-    where: { readonly field: AdvertField; readonly start: number; readonly end: number },
+    span: FieldSpan | undefined,
     originalStart: number,
     originalEnd: number,
     evasive: boolean,
+    template: CandidateTemplate,
   ) {
+    const offset = span?.start ?? 0;
     this.text = text;
-    this.term = "";
-    this.kind = "common";
-    this.lang = undefined;
-    this.field = where.field;
-    this.start = where.start;
-    this.end = where.end;
-    this.taxa = [];
-    this.product = undefined;
-    this.strength = undefined;
-    this.source = undefined;
-    this.distance = undefined;
+    this.term = template.term;
+    this.kind = template.kind;
+    this.lang = template.lang;
+    this.field = span?.field ?? "text";
+    this.start = originalStart - offset;
+    this.end = Math.min(originalEnd, span?.end ?? originalEnd) - offset;
+    this.taxa = template.taxa;
+    this.product = template.product;
+    this.strength = template.strength;
+    this.source = template.source;
+    this.distance = template.distance;
     this.evasive = evasive;
     this.suppressedBy = undefined;
-    this.points = 0;
-    this.taxonIndices = [];
+    this.points = template.points;
+    this.taxonIndices = template.taxonIndices;
     this.originalStart = originalStart;
     this.originalEnd = originalEnd;
   }
@@ -222,7 +226,7 @@ class Candidate {
   /** The same candidate, overridden by `by`. */
   suppressed(by: string): Candidate {
     const copy = Object.assign(
-      new Candidate(this.text, this, this.originalStart, this.originalEnd, this.evasive),
+      new Candidate(this.text, undefined, this.originalStart, this.originalEnd, this.evasive, this),
       this,
     );
     copy.suppressedBy = by;
@@ -311,12 +315,14 @@ function analyse(
   const reasons: string[] = [];
   const review: string[] = [];
 
-  const taxa = aggregateTaxa(active, lexicon);
+  const { taxa, indices } = aggregateTaxa(active, lexicon);
   const listedTaxa = taxa.filter((taxon) => taxon.listed);
+  // The listed taxa's indices, in the same order: the candidates name their taxa by index.
+  const listedIndices = indices.filter((_, at) => (taxa[at] as DetectedTaxon).listed);
   const bestListed = listedTaxa[0];
   if (bestListed) {
     const supporting = active.filter((candidate) =>
-      candidate.taxa.some((id) => listedTaxa.some((taxon) => taxon.id === id)),
+      candidate.taxonIndices.some((taxon) => listedIndices.includes(taxon)),
     );
     // The first of the heaviest, as a stable sort by points would give.
     let strongest = supporting[0] as Candidate;
@@ -346,10 +352,11 @@ function analyse(
           .join(", ")})`,
     );
   }
-  for (const taxon of listedTaxa.slice(0, 4)) {
+  for (let at = 0; at < Math.min(4, listedTaxa.length); at++) {
+    const taxon = listedTaxa[at] as DetectedTaxon;
     const via: string[] = [];
     for (const candidate of active) {
-      if (!candidate.taxa.includes(taxon.id)) continue;
+      if (!candidate.taxonIndices.includes(listedIndices[at] as number)) continue;
       const label = kindLabel(candidate);
       via.push(`'${candidate.text}' (${candidate.lang ? `${candidate.lang}, ${label}` : label})`);
     }
@@ -484,9 +491,9 @@ function analyse(
     taxa,
     products,
     // Sorted as candidates, all of one shape, rather than as matches, of a dozen.
-    matches: resolved
-      .sort((a, b) => fieldOrder(a.field) - fieldOrder(b.field) || a.start - b.start)
-      .map(toMatch),
+    matches: sortFew(resolved, (a, b) => fieldOrder(a.field) - fieldOrder(b.field) || a.start - b.start).map(
+      toMatch,
+    ),
     evidence,
     reasons,
     review,
@@ -510,7 +517,7 @@ export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions 
     { label: "base rate (most adverts offer no CITES taxon)", points: round(model.bias) },
   ];
   // Only the few features present, in the model's order.
-  const present = analysis.evidence.sort((a, b) => a.index - b.index);
+  const present = sortFew(analysis.evidence, (a, b) => a.index - b.index);
   for (const { feature, value, label } of present) {
     const pointsForFeature = round(model.weights[feature] * value);
     if (pointsForFeature !== 0) scoreParts.push({ label, points: pointsForFeature });
@@ -659,13 +666,15 @@ function evidenceFeature(candidate: Candidate): { feature: FeatureName; factor: 
   return { feature: `taxon.term-${strength}`, factor };
 }
 
+interface FieldSpan {
+  readonly field: AdvertField;
+  readonly start: number;
+  readonly end: number;
+}
+
 interface ComposedFields {
   readonly text: string;
-  readonly spans: ReadonlyArray<{
-    readonly field: AdvertField;
-    readonly start: number;
-    readonly end: number;
-  }>;
+  readonly spans: readonly FieldSpan[];
 }
 
 // One text for one scan; a line break between fields keeps a title's last word from joining the body's first.
@@ -682,16 +691,56 @@ function composeFields(advert: Advert): ComposedFields {
   return { text, spans };
 }
 
-function locate(fields: ComposedFields, start: number, end: number) {
-  const span =
-    fields.spans.find((candidate) => start >= candidate.start && start < candidate.end) ?? fields.spans[0];
-  const offset = span?.start ?? 0;
-  return {
-    field: span?.field ?? "text",
-    start: start - offset,
-    end: Math.min(end, span?.end ?? end) - offset,
-  };
+/** The field a composed offset falls in (the first field when none holds it). */
+function spanAt(fields: ComposedFields, start: number): FieldSpan | undefined {
+  for (const span of fields.spans) if (start >= span.start && start < span.end) return span;
+  return fields.spans[0];
 }
+
+/**
+ * What a match becomes apart from where it is: the name or term it was recognised as, with its taxa and points.
+ * Every template has the same fields in the same order, so that `Candidate`'s constructor reads one shape.
+ */
+interface CandidateTemplate {
+  readonly term: string;
+  readonly kind: MatchKind;
+  readonly lang: string | undefined;
+  readonly taxa: readonly string[];
+  readonly taxonIndices: readonly number[];
+  readonly product: ProductType | undefined;
+  readonly strength: Strength | undefined;
+  readonly source: string | undefined;
+  readonly distance: number | undefined;
+  readonly points: number;
+}
+
+/** What the advert wrote where a key matched: the few matches whose outcome depends on more than the key read it. */
+interface WrittenMatch {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+  /** `unfoldAccents` of the words matched, when the advert wrote a Latin diacritic there. */
+  readonly unfolded: string | undefined;
+}
+
+/**
+ * A key's templates in adverts of one language, for a match of one word and of several (a common name weighs
+ * more as a phrase); `readsText` when some of its names must be checked against the text around the match.
+ */
+interface KeyTemplates {
+  language: string | undefined;
+  oneWord: readonly CandidateTemplate[] | undefined;
+  severalWords: readonly CandidateTemplate[] | undefined;
+  readsText: boolean;
+}
+
+/**
+ * The templates of the keys matched so far. A key's hit is one object shared by all its matches, and without
+ * accents written in the advert (or katakana names to check) its templates depend on the key and the advert's
+ * language alone: each advert then only places them. The candidates share the templates' arrays, which nothing
+ * changes.
+ */
+const keyTemplates = new WeakMap<LexiconHit, KeyTemplates>();
 
 function toCandidates(
   match: LexiconMatch,
@@ -705,15 +754,76 @@ function toCandidates(
   const originalEnd = match.inOriginal ? match.end : (matchText.originalEnd[match.end - 1] ?? originalStart);
   const written = fields.text.slice(originalStart, originalEnd);
   const evasive = !match.inOriginal && matchText.hasDeobfuscatedWordIn(match.start, match.end);
-  const where = locate(fields, originalStart, originalEnd);
-  const candidate = () => new Candidate(written, where, originalStart, originalEnd, evasive);
-  const species = lexicon.species;
+  const span = spanAt(fields, originalStart);
   const hit = match.hit;
+  const severalWords = match.words >= 2;
   // Accents the advert wrote must be the name's or the term's; worked out once for all that share this key.
-  const writtenUnfolded = hasLatinDiacritic(written) ? unfoldAccents(written) : undefined;
+  const unfolded = hasLatinDiacritic(written) ? unfoldAccents(written) : undefined;
+  // Fuzzy hits and emoji hits are made afresh for each match: remembering them would gain nothing.
+  const shared =
+    unfolded === undefined &&
+    !match.inOriginal &&
+    hit.type !== "fuzzy-name" &&
+    hit.type !== "fuzzy-vocabulary";
+  let templates = shared ? knownTemplates(hit, severalWords, lexicon, language) : undefined;
+  if (templates === undefined)
+    templates = templatesOf(hit, severalWords, lexicon, language, {
+      text: fields.text,
+      start: originalStart,
+      end: originalEnd,
+      unfolded,
+    }) as readonly CandidateTemplate[];
+  for (const template of templates)
+    into.push(new Candidate(written, span, originalStart, originalEnd, evasive, template));
+}
+
+/** The key's templates for adverts in `language`, remembered; undefined when the text around the match decides. */
+function knownTemplates(
+  hit: LexiconHit,
+  severalWords: boolean,
+  lexicon: Lexicon,
+  language: string | undefined,
+): readonly CandidateTemplate[] | undefined {
+  let known = keyTemplates.get(hit);
+  if (known === undefined) {
+    known = { language, oneWord: undefined, severalWords: undefined, readsText: false };
+    keyTemplates.set(hit, known);
+  } else if (known.readsText) {
+    return undefined;
+  } else if (known.language !== language) {
+    // Adverts of one language at a time keep one set per key; a mixed stream works them out again.
+    known.language = language;
+    known.oneWord = undefined;
+    known.severalWords = undefined;
+  }
+  // Only a name's weight depends on how many words matched.
+  const phrase = severalWords && hit.type === "name";
+  let templates = phrase ? known.severalWords : known.oneWord;
+  if (templates === undefined) {
+    templates = templatesOf(hit, phrase, lexicon, language, undefined);
+    if (templates === undefined) known.readsText = true;
+    else if (phrase) known.severalWords = templates;
+    else known.oneWord = templates;
+  }
+  return templates;
+}
+
+/**
+ * What a match of the key becomes, one template per candidate. Without `written`, as for a match without accents
+ * written: then undefined when a name must be checked against the text around the match.
+ */
+function templatesOf(
+  hit: LexiconHit,
+  severalWords: boolean,
+  lexicon: Lexicon,
+  language: string | undefined,
+  written: WrittenMatch | undefined,
+): CandidateTemplate[] | undefined {
+  const species = lexicon.species;
+  const facts = referenceFactsOf(species);
+  const unfolded = written?.unfolded;
 
   if (hit.type === "name") {
-    const facts = referenceFactsOf(species);
     // The first of the heaviest names that pass, as a stable sort by weight would give, and the taxa of the
     // names of its kind (at most six). Most names are judged from their facts alone; the few with accents or
     // katakana are read themselves.
@@ -724,27 +834,26 @@ function toCandidates(
       const traits = facts.traitsOf(nameIndex);
       // One short Latin word ("ship", "kea", "lory") is an everyday word far more often than an animal's name.
       if (traits & NameTrait.common && traits & NameTrait.shortLatinWord) continue;
-      if (writtenUnfolded !== undefined || traits & (NameTrait.latinDiacritic | NameTrait.katakana)) {
+      if (unfolded !== undefined || traits & (NameTrait.latinDiacritic | NameTrait.katakana)) {
         const name = species.names[nameIndex] as TaxonName;
         const accentsFit =
-          writtenUnfolded === undefined
-            ? !(traits & NameTrait.latinDiacritic) || accentsDroppedPlausibly(written, name, language)
-            : writtenUnfolded === unfoldAccents(name.text);
+          unfolded === undefined
+            ? !(traits & NameTrait.latinDiacritic) || accentsDroppedPlausibly(name, language)
+            : unfolded === unfoldAccents(name.text);
         if (!accentsFit) continue;
-        if (
-          traits & NameTrait.katakana &&
-          !fitsScriptBoundary(fields.text, originalStart, originalEnd, name.text)
-        )
-          continue;
+        if (traits & NameTrait.katakana) {
+          if (written === undefined) return undefined;
+          if (!fitsScriptBoundary(written.text, written.start, written.end, name.text)) continue;
+        }
       }
       passing.push(nameIndex);
-      const weight = nameWeight(species, nameIndex, traits, match, language);
+      const weight = nameWeight(species, nameIndex, traits, severalWords, language);
       if (best < 0 || weight > bestWeight) {
         best = nameIndex;
         bestWeight = weight;
       }
     }
-    if (best < 0) return;
+    if (best < 0) return [];
     const bestKind = facts.traitsOf(best) & NameTrait.kind;
     const taxonIndices: number[] = [];
     for (const nameIndex of passing) {
@@ -754,41 +863,54 @@ function toCandidates(
     }
     taxonIndices.length = Math.min(taxonIndices.length, 6);
     const name = species.names[best] as TaxonName;
-    const found = candidate();
-    found.term = name.text;
-    found.kind = name.kind;
-    found.lang = name.lang;
-    found.taxa = taxonIndices.map((taxon) => facts.taxonId(taxon));
-    found.taxonIndices = taxonIndices;
-    found.points = bestWeight;
-    if (name.source !== undefined) found.source = species.source(name.source).id;
-    into.push(found);
-    return;
+    return [
+      {
+        term: name.text,
+        kind: name.kind,
+        lang: name.lang,
+        taxa: taxonIndices.map((taxon) => facts.taxonId(taxon)),
+        taxonIndices,
+        product: undefined,
+        strength: undefined,
+        source: name.source === undefined ? undefined : species.source(name.source).id,
+        distance: undefined,
+        points: bestWeight,
+      },
+    ];
   }
   if (hit.type === "abbreviation") {
     const taxonIndices = hit.taxa.slice(0, 6);
-    const found = candidate();
-    found.term = taxonIndices.map((taxon) => species.taxon(taxon).name).join(" | ");
-    found.kind = "abbreviation";
-    found.lang = "la";
-    found.taxa = taxonIndices.map((taxon) => species.taxon(taxon).id);
-    found.taxonIndices = taxonIndices;
-    found.points = priorPoints.abbreviation;
-    into.push(found);
-    return;
+    return [
+      {
+        term: taxonIndices.map((taxon) => species.taxon(taxon).name).join(" | "),
+        kind: "abbreviation",
+        lang: "la",
+        taxa: taxonIndices.map((taxon) => species.taxon(taxon).id),
+        taxonIndices,
+        product: undefined,
+        strength: undefined,
+        source: undefined,
+        distance: undefined,
+        points: priorPoints.abbreviation,
+      },
+    ];
   }
   if (hit.type === "fuzzy-name") {
     const taxon = species.taxon(hit.taxon);
-    const found = candidate();
-    found.term = taxon.name;
-    found.kind = "scientific";
-    found.lang = "la";
-    found.taxa = [taxon.id];
-    found.taxonIndices = [hit.taxon];
-    found.distance = hit.distance;
-    found.points = priorPoints.name.scientificBinomial * priorPoints.fuzzyFactor;
-    into.push(found);
-    return;
+    return [
+      {
+        term: taxon.name,
+        kind: "scientific",
+        lang: "la",
+        taxa: [taxon.id],
+        taxonIndices: [hit.taxon],
+        product: undefined,
+        strength: undefined,
+        source: undefined,
+        distance: hit.distance,
+        points: priorPoints.name.scientificBinomial * priorPoints.fuzzyFactor,
+      },
+    ];
   }
   const entries = hit.entries;
   const distance = hit.type === "fuzzy-vocabulary" ? hit.distance : undefined;
@@ -797,12 +919,7 @@ function toCandidates(
   const chosen: number[] = [];
   for (const entryIndex of entries) {
     const entry = lexicon.vocabulary[entryIndex] as VocabularyEntry;
-    if (
-      distance === undefined &&
-      writtenUnfolded !== undefined &&
-      writtenUnfolded !== unfoldAccents(entry.term)
-    )
-      continue;
+    if (distance === undefined && unfolded !== undefined && unfolded !== unfoldAccents(entry.term)) continue;
     let sameKind = chosen.length - 1;
     while (sameKind >= 0 && lexicon.vocabulary[chosen[sameKind] as number]?.kind !== entry.kind) sameKind--;
     if (sameKind < 0) {
@@ -814,38 +931,55 @@ function toCandidates(
       chosen[sameKind] = entryIndex;
     }
   }
-  const facts = referenceFactsOf(species);
-  for (const entryIndex of chosen) {
+  return chosen.map((entryIndex) => {
     const entry = lexicon.vocabulary[entryIndex] as VocabularyEntry;
     const taxonIndices = lexicon.vocabularyTaxa[entryIndex] ?? [];
-    const found = candidate();
-    found.term = entry.term;
-    found.kind = entry.kind;
-    found.lang = entry.lang;
-    found.taxa = taxonIndices.length === 0 ? [] : taxonIndices.map((taxon) => facts.taxonId(taxon));
-    found.taxonIndices = taxonIndices;
-    found.product = (entry.product || undefined) as ProductType | undefined;
-    found.strength = entry.strength;
-    found.source = entry.source;
-    found.distance = distance;
-    found.points =
-      termPoints(entry, taxonIndices.length > 0) * (distance !== undefined ? priorPoints.fuzzyFactor : 1);
-    into.push(found);
-  }
+    return {
+      term: entry.term,
+      kind: entry.kind,
+      lang: entry.lang,
+      taxa: taxonIndices.length === 0 ? [] : taxonIndices.map((taxon) => facts.taxonId(taxon)),
+      taxonIndices,
+      product: (entry.product || undefined) as ProductType | undefined,
+      strength: entry.strength,
+      source: entry.source,
+      distance,
+      points:
+        termPoints(entry, taxonIndices.length > 0) * (distance !== undefined ? priorPoints.fuzzyFactor : 1),
+    };
+  });
 }
 
 function signalCandidate(signal: PatternSignal, fields: ComposedFields): Candidate {
-  const found = new Candidate(
+  return new Candidate(
     signal.text,
-    locate(fields, signal.start, signal.end),
+    spanAt(fields, signal.start),
     signal.start,
     signal.end,
     false,
+    signalTemplates[signal.kind],
   );
-  found.term = signal.kind;
-  found.kind = signal.kind;
-  found.points = priorPoints[signal.kind];
-  return found;
+}
+
+const signalTemplates: Readonly<Record<PatternSignal["kind"], CandidateTemplate>> = {
+  price: signalTemplate("price"),
+  contact: signalTemplate("contact"),
+  link: signalTemplate("link"),
+};
+
+function signalTemplate(kind: PatternSignal["kind"]): CandidateTemplate {
+  return {
+    term: kind,
+    kind,
+    lang: undefined,
+    taxa: [],
+    taxonIndices: [],
+    product: undefined,
+    strength: undefined,
+    source: undefined,
+    distance: undefined,
+    points: priorPoints[kind],
+  };
 }
 
 function termPoints(entry: VocabularyEntry, impliesTaxa: boolean): number {
@@ -874,7 +1008,7 @@ function nameWeight(
   species: SpeciesIndex,
   nameIndex: number,
   traits: number,
-  match: LexiconMatch,
+  severalWordsMatched: boolean,
   language: string | undefined,
 ): number {
   const common = (traits & NameTrait.common) !== 0;
@@ -885,7 +1019,7 @@ function nameWeight(
     else
       weight =
         traits & NameTrait.everydayGenus ? priorPoints.name.everydayGenus : priorPoints.name.scientificHigher;
-  } else if (severalWords || match.words >= 2) {
+  } else if (severalWords || severalWordsMatched) {
     weight = priorPoints.name.commonPhrase;
   } else {
     weight = traits & NameTrait.longWord ? priorPoints.name.commonWord : priorPoints.name.shortWord;
@@ -940,18 +1074,29 @@ function hasLatinDiacritic(text: string): boolean {
  * the name's or the term's: Vietnamese "hồ" (lake) is not "hổ" (tiger). This is the form they are compared in.
  */
 function unfoldAccents(text: string): string {
-  return normalizeText(text)
-    .replace(/[\p{P}\p{S}\p{Z}\s]+/gu, " ")
-    .trim();
+  let unfolded = unfoldedTexts.get(text);
+  if (unfolded === undefined) {
+    // Adverts bring any words they like: a full cache starts again rather than grow.
+    if (unfoldedTexts.size >= 4096) unfoldedTexts.clear();
+    unfolded = normalizeText(text)
+      .replace(/[\p{P}\p{S}\p{Z}\s]+/gu, " ")
+      .trim();
+    unfoldedTexts.set(text, unfolded);
+  }
+  return unfolded;
 }
+
+// The same few accented words and the names and terms they are compared with come back advert after advert:
+// unfolding one costs a normalisation and a regular expression, looking it up a hash.
+const unfoldedTexts = new Map<string, string>();
 
 /**
  * Sellers type "te te" for "tê tê", but an accent-less word that only matches a foreign name by dropping its
  * accents is usually a word of another language: English "store" is not German "Störe" (sturgeons). Such a
  * match needs the advert's language to be the name's, or a name long enough to be unambiguous.
  */
-function accentsDroppedPlausibly(written: string, name: TaxonName, language: string | undefined): boolean {
-  if (name.kind !== "common" || hasLatinDiacritic(written) || !hasLatinDiacritic(name.text)) return true;
+function accentsDroppedPlausibly(name: TaxonName, language: string | undefined): boolean {
+  if (name.kind !== "common" || !hasLatinDiacritic(name.text)) return true;
   if (language !== undefined && sameLanguage(name.lang, language)) return true;
   return name.key.replace(/ /g, "").length >= 8;
 }
@@ -978,9 +1123,9 @@ const NameTrait = {
 const cjkOrThai = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
 
 /**
- * What detection asks of every name (worked out on its first match) and the id of every taxon, in dense arrays:
- * the loop over a key's names reads these rather than each name or taxon object and its strings, scattered over
- * the heap.
+ * What detection asks of every name (worked out on its first match) and the id and listing of every taxon, in
+ * dense arrays: the loop over a key's names reads these rather than each name or taxon object and its strings,
+ * scattered over the heap.
  */
 class ReferenceFacts {
   readonly #species: SpeciesIndex;
@@ -989,12 +1134,24 @@ class ReferenceFacts {
   readonly taxon: Int32Array;
   /** The id of each taxon (by taxon index), so that reporting taxa reads no taxon record. */
   readonly #taxonIds: readonly string[];
+  /** How each taxon is listed (by taxon index), worked out when first asked. */
+  readonly #listings: Array<TaxonListing | undefined>;
 
   constructor(species: SpeciesIndex) {
     this.#species = species;
     this.#traits = new Uint16Array(species.names.length);
     this.taxon = new Int32Array(species.names.length);
     this.#taxonIds = species.data.taxa.map((taxon) => taxon.id);
+    this.#listings = this.#taxonIds.map(() => undefined);
+  }
+
+  listing(taxonIndex: number): TaxonListing {
+    let listing = this.#listings[taxonIndex];
+    if (listing === undefined) {
+      listing = workOutListing(this.#species, taxonIndex);
+      this.#listings[taxonIndex] = listing;
+    }
+    return listing;
   }
 
   taxonId(taxonIndex: number): string {
@@ -1235,7 +1392,14 @@ function requireContextForAmbiguousNames(candidates: Candidate[]): Candidate[] {
   );
 }
 
-function aggregateTaxa(active: readonly Candidate[], lexicon: Lexicon): DetectedTaxon[] {
+/**
+ * The taxa the candidates point to, the strongest first, and the index of each (in the same order): the
+ * candidates name their taxa by index.
+ */
+function aggregateTaxa(
+  active: readonly Candidate[],
+  lexicon: Lexicon,
+): { taxa: DetectedTaxon[]; indices: number[] } {
   const species = lexicon.species;
   const byTaxon = new Map<number, { best: number; others: number; terms: Set<string> }>();
   for (const candidate of active) {
@@ -1251,10 +1415,12 @@ function aggregateTaxa(active: readonly Candidate[], lexicon: Lexicon): Detected
       byTaxon.set(taxon, entry);
     }
   }
+  const facts = referenceFactsOf(species);
   const taxa: DetectedTaxon[] = [];
+  const indices: number[] = [];
   for (const [taxonIndex, entry] of byTaxon) {
     const taxon = species.taxon(taxonIndex);
-    const listing = listingOf(species, taxonIndex);
+    const listing = facts.listing(taxonIndex);
     const evidence =
       entry.best + Math.min(priorPoints.corroborationCap, entry.others * priorPoints.corroborationFactor);
     const detected: Mutable<DetectedTaxon> = {
@@ -1269,8 +1435,20 @@ function aggregateTaxa(active: readonly Candidate[], lexicon: Lexicon): Detected
     if (listing.listedThrough !== undefined) detected.listedThrough = listing.listedThrough;
     if (listing.listingSource !== undefined) detected.listingSource = { ...listing.listingSource };
     taxa.push(detected);
+    indices.push(taxonIndex);
   }
-  return taxa.sort((a, b) => b.evidence - a.evidence || collator.compare(a.name, b.name));
+  const order = sortFew(
+    indices.map((_, at) => at),
+    (a, b) => {
+      const first = taxa[a] as DetectedTaxon;
+      const second = taxa[b] as DetectedTaxon;
+      return second.evidence - first.evidence || collator.compare(first.name, second.name);
+    },
+  );
+  return {
+    taxa: order.map((at) => taxa[at] as DetectedTaxon),
+    indices: order.map((at) => indices[at] as number),
+  };
 }
 
 // What `localeCompare` does with no arguments, made once rather than for every comparison.
@@ -1283,22 +1461,6 @@ interface TaxonListing {
   readonly listedThrough?: string;
   readonly listingSource?: { readonly id: string; readonly date: string };
 }
-const taxonListings = new WeakMap<SpeciesIndex, Map<number, TaxonListing>>();
-
-function listingOf(species: SpeciesIndex, taxonIndex: number): TaxonListing {
-  let listings = taxonListings.get(species);
-  if (listings === undefined) {
-    listings = new Map();
-    taxonListings.set(species, listings);
-  }
-  let listing = listings.get(taxonIndex);
-  if (listing === undefined) {
-    listing = workOutListing(species, taxonIndex);
-    listings.set(taxonIndex, listing);
-  }
-  return listing;
-}
-
 function workOutListing(species: SpeciesIndex, taxonIndex: number): TaxonListing {
   const taxon = species.taxon(taxonIndex);
   const status = species.listingStatus(taxonIndex);
@@ -1388,6 +1550,21 @@ function toMatch(candidate: Candidate): DetectionMatch {
   }
   if (candidate.suppressedBy !== undefined) match.suppressedBy = candidate.suppressedBy;
   return match;
+}
+
+/**
+ * Sorts in place, stable as `sort` is (so in the same order), by insertion: an advert's lists are short, and
+ * `sort` costs a set-up and a call for each comparison.
+ */
+function sortFew<T>(items: T[], order: (a: T, b: T) => number): T[] {
+  if (items.length > 32) return items.sort(order);
+  for (let next = 1; next < items.length; next++) {
+    const item = items[next] as T;
+    let at = next;
+    for (; at > 0 && order(item, items[at - 1] as T) < 0; at--) items[at] = items[at - 1] as T;
+    items[at] = item;
+  }
+  return items;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
