@@ -26,6 +26,68 @@ describe("search tokens", () => {
     assert.deepEqual(tokenize("tiger虎骨"), ["tiger", "虎骨"]);
   });
 
+  it("makes the tokens the rules say, character by character, for any text and on a word seen before", () => {
+    // The rules as first written, with a Unicode-property regular expression per character; tokenize reads a
+    // table of each character's traits and remembers words, and must agree with them exactly.
+    const mark = /\p{M}/u;
+    const unspacedScript =
+      /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}]/u;
+    const strokeFolds: Record<string, string> = { đ: "d", ł: "l", ø: "o", ħ: "h" };
+    const foldLatin = (word: string) => {
+      let out = "";
+      let previousIsLatin = false;
+      for (const char of word.normalize("NFD")) {
+        if (mark.test(char)) {
+          if (!previousIsLatin) out += char;
+          continue;
+        }
+        previousIsLatin = /\p{Script=Latin}/u.test(char);
+        out += strokeFolds[char] ?? char;
+      }
+      return out.normalize("NFC");
+    };
+    const byTheRules = (text: string) => {
+      const tokens: string[] = [];
+      for (const [word] of text
+        .normalize("NFKC")
+        .toLowerCase()
+        .matchAll(/[\p{L}\p{N}\p{M}]+/gu)) {
+        const runs: Array<{ text: string; unspaced: boolean }> = [];
+        for (const char of word) {
+          const last = runs.at(-1);
+          const unspaced = mark.test(char) ? (last?.unspaced ?? false) : unspacedScript.test(char);
+          if (last?.unspaced === unspaced) last.text += char;
+          else runs.push({ text: char, unspaced });
+        }
+        for (const run of runs) {
+          const chars = Array.from(run.text);
+          if (!run.unspaced) {
+            const folded = foldLatin(run.text);
+            if (folded.length <= 64) tokens.push(folded);
+          } else if (chars.length === 1) tokens.push(run.text);
+          else for (let i = 0; i + 1 < chars.length; i++) tokens.push(chars[i]! + chars[i + 1]!);
+        }
+      }
+      return tokens;
+    };
+    const unit = fc.constantFrom(
+      ..."aZ9 .-_\n'ÉéèNgàđŁøħ\u0301\u0323ồ象牙手镯ช้างงาカタカナひら한국어Слонتماحق١٢ｉｖＯ①ﬁİẞ\ud800".split(
+        "",
+      ),
+      "𠀀",
+      "𩸽",
+      "x".repeat(40),
+    );
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 30 }), (text) => {
+        const expected = byTheRules(text);
+        assert.deepEqual(tokenize(text), expected);
+        assert.deepEqual(tokenize(text), expected, "the second time, from remembered words");
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it("drops runs too long to be words", () => {
     assert.deepEqual(tokenize(`a ${"x".repeat(65)} b`), ["a", "b"]);
   });
