@@ -94,6 +94,48 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     assert.deepEqual(taxonNames(pelt), ["Panthera onca"]);
   });
 
+  it("reads ivory as the colour beside another colour or a thing sold by colour, and says so", () => {
+    for (const [text, language] of [
+      ["Royal Worcester blush ivory vase, 1910, perfect. £85 posted", "en"],
+      ["Black and ivory striped deckchair, £15, can post", "en"],
+      ["Vintage ivory ladies gloves, size 7. £12 + postage, DM", "en"],
+      ["Cowl in ivory, hand knitted, for sale £25", "en"],
+      ["Robe ivoire, taille 38, à vendre 150 €", "fr"],
+      ["Vendo zapatos crema y marfil, número 37, 30 €", "es"],
+      ["Brautkleid Elfenbein, Größe 38, zu verkaufen, 200 €", "de"],
+    ] as const) {
+      const detection = run({ text, language });
+      assert.equal(detection.verdict, "none", `${text}: ${detection.reasons.join(" | ")}`);
+      assert.ok(
+        detection.reasons.some((reason) => /^ignored '[^']+': a colour here beside '[^']+'$/.test(reason)),
+        `${text}: ${detection.reasons.join(" | ")}`,
+      );
+    }
+    // The material stays the material: a colour that names something else, a preposition between, "en ivoire".
+    for (const text of [
+      "Pair of Chinese ivory figures on black lacquer stands, Qing, 22cm. Serious offers, can ship",
+      "Ivory netsuke of a hare in a velvet box, signed. DM for price",
+      "Statuette en ivoire sculpté, XIXe, 900 €, envoi possible",
+      "Carved ivory bangle, white with age cracks, £180 ono",
+    ]) {
+      const detection = run(text);
+      assert.equal(detection.verdict, "offer", `${text}: ${detection.reasons.join(" | ")}`);
+      assert.ok(taxonNames(detection).includes("Loxodonta africana"));
+    }
+    // A colour of another language is not read beside English "ivory" ("#RoseBrooch" is French "rose").
+    const brooch = run("Hand carved ivory rose brooch, 1920s, for sale £95");
+    assert.equal(brooch.verdict, "offer", brooch.reasons.join(" | "));
+  });
+
+  it("lets an accent-less word match an accented term only in the term's language, or when it is long", () => {
+    // Vietnamese "bán" (sell) folds to English "ban", a word of the news.
+    const news = run({ text: "Tories pledge a total ban on the ivory trade, link in bio", language: "en" });
+    assert.notEqual(news.verdict, "offer", news.reasons.join(" | "));
+    assert.ok(!news.matches.some((match) => match.term === "bán"));
+    const vietnamese = run({ text: "ban nga voi that, gia 2.000.000d, ship toan quoc", language: "vi" });
+    assert.ok(vietnamese.matches.some((match) => match.term === "bán" && match.kind === "intent"));
+  });
+
   it("reads a claimed substitute as such and asks for review", () => {
     const detection = run("Mammoth ivory netsuke, hand carved. #ivory #MammothIvory Buy now $300");
     assert.notEqual(detection.verdict, "offer");
@@ -101,6 +143,10 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
       detection.review.some((line) => /claimed legal substitute 'Mammoth ivory'/.test(line)),
       detection.review.join(" | "),
     );
+    // Its other words for things of the same taxa mean the substitute too: "#ivory #carving" reads "ivory carving".
+    const carving = run("Mammoth ivory Buddha, hand carved, $300 {{URL}} #mammothivory #ivory #carving");
+    assert.notEqual(carving.verdict, "offer", carving.reasons.join(" | "));
+    assert.deepEqual(taxonNames(carving), []);
   });
 
   it("keeps antique ivory an offer, with the antiquity claim to check", () => {

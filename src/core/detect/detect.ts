@@ -301,7 +301,7 @@ function analyse(
   for (const match of lexicon.scan(matchText, fields.text))
     toCandidates(match, matchText, fields, lexicon, advert.language, candidates);
   for (const signal of findPatternSignals(fields.text)) candidates.push(signalCandidate(signal, fields));
-  const resolved = requireContextForAmbiguousNames(resolveOverlaps(candidates));
+  const resolved = requireContextForAmbiguousNames(readColourUses(resolveOverlaps(candidates), fields.text));
   const active = resolved.filter((candidate) => !candidate.suppressedBy);
   const evidence: Evidence[] = [];
   // A label is worked out only for a feature that is present: most are absent from most adverts.
@@ -464,7 +464,7 @@ function analyse(
   }
   for (const suppressed of resolved.filter((candidate) => candidate.suppressedBy)) {
     reasons.push(
-      suppressed.suppressedBy?.includes("an ambiguous name")
+      suppressed.suppressedBy?.startsWith(`${suppressed.text}, `)
         ? `ignored '${suppressed.text}': ${suppressed.suppressedBy.slice(suppressed.text.length + 2)}`
         : `ignored '${suppressed.text}' inside '${suppressed.suppressedBy}'`,
     );
@@ -920,6 +920,7 @@ function templatesOf(
   for (const entryIndex of entries) {
     const entry = lexicon.vocabulary[entryIndex] as VocabularyEntry;
     if (distance === undefined && unfolded !== undefined && unfolded !== unfoldAccents(entry.term)) continue;
+    if (unfolded === undefined && !termAccentsDroppedPlausibly(entry, language)) continue;
     let sameKind = chosen.length - 1;
     while (sameKind >= 0 && lexicon.vocabulary[chosen[sameKind] as number]?.kind !== entry.kind) sameKind--;
     if (sameKind < 0) {
@@ -1000,6 +1001,7 @@ function termPoints(entry: VocabularyEntry, impliesTaxa: boolean): number {
     case "lookalike":
     case "claim":
     case "ambiguous":
+    case "colour":
       return 0;
   }
 }
@@ -1099,6 +1101,13 @@ function accentsDroppedPlausibly(name: TaxonName, language: string | undefined):
   if (name.kind !== "common" || !hasLatinDiacritic(name.text)) return true;
   if (language !== undefined && sameLanguage(name.lang, language)) return true;
   return name.key.replace(/ /g, "").length >= 8;
+}
+
+/** The same for a vocabulary term: English "ban" is a news word, not Vietnamese "bán" (sell). */
+function termAccentsDroppedPlausibly(entry: VocabularyEntry, language: string | undefined): boolean {
+  if (!hasLatinDiacritic(entry.term)) return true;
+  if (language !== undefined && sameLanguage(entry.lang, language)) return true;
+  return entry.term.replace(/[\s\p{P}]/gu, "").length >= 8;
 }
 
 const katakana = /\p{Script=Katakana}/u;
@@ -1274,6 +1283,17 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
     traits[index] = kindTraitsOf(candidate.kind) | (bearsTaxa(candidate) ? OverlapTrait.bearsTaxa : 0);
     if (candidate.kind === "lookalike" || candidate.kind === "substitute") overriders.push(index);
   }
+  // The taxa of the product words that a claimed substitute stands over ("ivory" in "mammoth ivory").
+  const substitutedTaxa: number[] = [];
+  for (const at of overriders) {
+    const outer = candidates[at] as Candidate;
+    if (outer.kind !== "substitute") continue;
+    for (const candidate of candidates) {
+      if ((candidate.kind === "product" || candidate.kind === "code") && overlaps(outer, candidate))
+        for (const taxon of candidate.taxonIndices)
+          if (!substitutedTaxa.includes(taxon)) substitutedTaxa.push(taxon);
+    }
+  }
   // A candidate lies inside a longer one exactly when one that starts before it ends at or after its end, or one
   // that starts with it ends after it: most lie inside none, and need no look at the others.
   let startsEnd = 0;
@@ -1313,12 +1333,18 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
       result.push(candidate.suppressed(overrider.text));
       continue;
     }
-    // Once an advert says what its material is ("mammoth ivory"), its other bare "ivory" words mean that too.
+    // Once an advert says what its material is ("mammoth ivory"), its other bare "ivory" words mean that too,
+    // and so do its other words for things of the same taxa ("#ivory #carving").
     let namedSubstitute: Candidate | undefined;
     if ((candidate.kind === "product" || candidate.kind === "code") && bearsTaxa(candidate)) {
       for (let at = 0; at < overriders.length && namedSubstitute === undefined; at++) {
         const other = candidates[overriders[at] as number] as Candidate;
-        if (other.kind === "substitute" && other.product !== undefined && other.product === candidate.product)
+        if (
+          other.kind === "substitute" &&
+          other.product !== undefined &&
+          (other.product === candidate.product ||
+            candidate.taxonIndices.every((taxon) => substitutedTaxa.includes(taxon)))
+        )
           namedSubstitute = other;
       }
     }
@@ -1358,6 +1384,108 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
     result.push(candidate);
   }
   return result;
+}
+
+// Words that join a colour to the next in a list ("black and ivory", "blanc et ivoire"); "in" also joins a
+// thing to its colour ("dress in ivory", "Kleid in Elfenbein").
+const colourListWords = new Set(["and", "or", "et", "ou", "y", "o", "e", "und", "oder"]);
+// Words that end the noun phrase a colour stands in: "ivory netsuke in a velvet box" is not velvet of ivory.
+const phraseEnds = new Set(
+  [
+    "in on with of for from by to at a an the is are was",
+    "avec dans sur pour de du des en le la les un une",
+    "con en para del el los las una di da il per com em do",
+    "mit von für auf im der die das ein eine",
+  ].flatMap((words) => words.split(" ")),
+);
+const clauseBreaks = /[.!?;:|()[\]{}\n]/;
+const letterOrDigit = /[\p{L}\p{N}]/u;
+
+/**
+ * The words between `from` and `to` in `text`, lower-cased, or undefined when a clause ends between them or
+ * there are more than `most`. Punctuation inside a list (",", "/", "&", "-") is no word.
+ */
+function wordsBetween(text: string, from: number, to: number, most: number): string[] | undefined {
+  const between = text.slice(from, to);
+  if (clauseBreaks.test(between)) return undefined;
+  const words: string[] = [];
+  let word = "";
+  for (const character of between) {
+    if (letterOrDigit.test(character)) {
+      word += character;
+      continue;
+    }
+    if (character === "&") {
+      if (word) words.push(word.toLowerCase());
+      word = "";
+      words.push("and");
+      continue;
+    }
+    if (word) words.push(word.toLowerCase());
+    word = "";
+  }
+  if (word) words.push(word.toLowerCase());
+  return words.length > most ? undefined : words;
+}
+
+/**
+ * A product word that is also a colour ("ivory", "ivoire", "marfil": the vocabulary lists it as a `colour` too)
+ * means the colour beside another colour or a thing sold by its colour: "blush ivory", "black and ivory",
+ * "ivory ladies gloves", "robe ivoire", "dress in ivory". A colour (`strong`) must touch it or be joined to it
+ * in a list; a thing (`medium`, and the product's own negatives such as "sweater") may stand up to three words
+ * after it, or just before it. The colour words themselves are context only and are not reported.
+ */
+function readColourUses(candidates: Candidate[], text: string): Candidate[] {
+  let colours = 0;
+  for (const candidate of candidates) if (candidate.kind === "colour") colours++;
+  if (colours === 0) return candidates;
+  const result: Candidate[] = [];
+  for (const candidate of candidates) {
+    if (candidate.kind === "colour") continue;
+    const colourCapable =
+      (candidate.kind === "product" || candidate.kind === "code") &&
+      !candidate.suppressedBy &&
+      candidate.taxonIndices.length > 0 &&
+      candidates.some(
+        (other) =>
+          other.kind === "colour" &&
+          other.originalStart === candidate.originalStart &&
+          other.originalEnd === candidate.originalEnd,
+      );
+    const partner = colourCapable ? colourPartner(candidate, candidates, text) : undefined;
+    result.push(
+      partner === undefined
+        ? candidate
+        : candidate.suppressed(`${candidate.text}, a colour here beside '${partner.text}'`),
+    );
+  }
+  return result;
+}
+
+function colourPartner(
+  term: Candidate,
+  candidates: readonly Candidate[],
+  text: string,
+): Candidate | undefined {
+  for (const other of candidates) {
+    const thing =
+      (other.kind === "colour" && other.strength !== "strong") ||
+      (other.kind === "negative" && other.product !== undefined && other.product === term.product);
+    if (!thing && other.kind !== "colour") continue;
+    if (other.originalStart === term.originalStart && other.originalEnd === term.originalEnd) continue;
+    // Another language's colour is another word: French "rose" is no colour beside English "ivory".
+    if (other.product !== term.product || other.lang !== term.lang) continue;
+    const after = other.originalStart >= term.originalEnd;
+    const before = other.originalEnd <= term.originalStart;
+    if (!after && !before) continue;
+    const words = after
+      ? wordsBetween(text, term.originalEnd, other.originalStart, thing ? 3 : 1)
+      : wordsBetween(text, other.originalEnd, term.originalStart, 1);
+    if (words === undefined) continue;
+    const joined = words.every((word) => colourListWords.has(word) || (before && thing && word === "in"));
+    if (joined || (after && thing && !words.some((word) => phraseEnds.has(word)))) return other;
+  }
+  return undefined;
 }
 
 /**

@@ -4,8 +4,9 @@ import type { InputProblem } from "../errors.ts";
  * The curated vocabularies of the trade (data/lexicon/*.tsv): words for products and parts, slang and code
  * words, sale intent, buyers, negatives, look-alikes, substitute materials ("mammoth ivory"), claims of legality
  * that need checking ("antique", "pre-ban", "with CITES certificate"), news, and ambiguous names ("python",
- * "jaguar", "tiger") that count only where the advert also speaks of an animal, a part or a product. Each entry records its
- * language and where it comes from.
+ * "jaguar", "tiger") that count only where the advert also speaks of an animal, a part or a product, and colours
+ * and things sold by colour, beside which a product word that is also a colour ("ivory") means the colour. Each
+ * entry records its language and where it comes from.
  */
 export const termKinds = [
   "product",
@@ -18,6 +19,7 @@ export const termKinds = [
   "claim",
   "news",
   "ambiguous",
+  "colour",
 ] as const;
 export type TermKind = (typeof termKinds)[number];
 
