@@ -1394,7 +1394,7 @@ const phraseEnds = new Set(
   [
     "in on with of for from by to at a an the is are was",
     "avec dans sur pour de du des en le la les un une",
-    "con en para del el los las una di da il per com em do",
+    "con para del el los las una di da il per com em do",
     "mit von für auf im der die das ein eine",
   ].flatMap((words) => words.split(" ")),
 );
