@@ -127,6 +127,59 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     assert.equal(brooch.verdict, "offer", brooch.reasons.join(" | "));
   });
 
+  it("reads ivory as a colour farther from a thing, or beside a maker of coloured goods, but not past a carving", () => {
+    for (const text of [
+      "Ivory Fantasy Japan 8 Piece Cup and Saucer Set {{URL}}",
+      "W H Grindley China Dinnerware England Ellesmere Ivory set 2 Fruit/sauce bowl {{URL}}",
+      "Rosenthal Sanssouci soup tureen, Ivory Rose pattern, for sale $60",
+    ]) {
+      const detection = run({ text, language: "en" });
+      assert.equal(detection.verdict, "none", `${text}: ${detection.reasons.join(" | ")}`);
+      assert.ok(
+        detection.reasons.some((reason) => /a colour here beside/.test(reason)),
+        text,
+      );
+    }
+    // What the ivory is made into stands between: the box holds a netsuke of ivory.
+    const netsuke = run({ text: "Ivory netsuke signed Meiji period box, for sale $900", language: "en" });
+    assert.equal(netsuke.verdict, "offer", netsuke.reasons.join(" | "));
+    // The same word again is no list of colours.
+    const hashtags = run({ text: "Carved figure for sale $400 #ivory #IvoryCarving", language: "en" });
+    assert.ok(!hashtags.reasons.some((reason) => /a colour here/.test(reason)), hashtags.reasons.join(" | "));
+  });
+
+  it("reads a word an imitation or depiction word touches as what is imitated or depicted, with no taxa", () => {
+    for (const [text, language, because] of [
+      ["Faux ivory bangle, $12", "en", /ignored 'ivory': an imitation or depiction here beside 'Faux'/],
+      ["Pangolin plush toy for sale, 30 cm, $18", "en", /ignored 'Pangolin'/],
+      ["Plüschtier Schuppentier, 35 cm, neu, 15 €", "de", /ignored 'Schuppentier'/],
+      ["Peluche de tigre 50 cm, 20 €", "es", /ignored 'tigre'/],
+      ["Robe couleur ivoire, 150 €", "fr", /ignored 'ivoire' inside 'couleur ivoire'/],
+    ] as const) {
+      const detection = run({ text, language });
+      assert.deepEqual(taxonNames(detection), [], `${text}: ${detection.reasons.join(" | ")}`);
+      assert.match(detection.reasons.join("\n"), because);
+    }
+    // A weak depiction word does not: an ivory figurine is ivory.
+    const figurine = run({ text: "Ivory figurine of a sage, 19th century, for sale $800", language: "en" });
+    assert.ok(taxonNames(figurine).includes("Loxodonta africana"), figurine.reasons.join(" | "));
+  });
+
+  it("reads a genus spelt like an everyday word as the word when it is written in lower case", () => {
+    const malay = run({ text: "Nak beli gading gajah lama, sesiapa ada PM", language: "ms" });
+    assert.ok(!taxonNames(malay).some((name) => name === "Lama" || name === "Ada"), taxonNames(malay).join());
+    const orchid = run({ text: "Ada orchid plants for sale $20", language: "en" });
+    assert.ok(taxonNames(orchid).includes("Ada"), taxonNames(orchid).join());
+  });
+
+  it("takes a misspelt word for a term only in the term's language or when the term is long", () => {
+    // English "single" is one edit from French "singe" (monkey), "carry" from Spanish "carey" (hawksbill).
+    const necklace = run({ text: "Glass pearl single strand necklace, carry case included", language: "en" });
+    assert.deepEqual(taxonNames(necklace), [], necklace.reasons.join(" | "));
+    const french = run({ text: "Bébé singge à vendre, 800 €", language: "fr" });
+    assert.ok(taxonNames(french).length > 0, french.reasons.join(" | "));
+  });
+
   it("lets an accent-less word match an accented term only in the term's language, or when it is long", () => {
     // Vietnamese "bán" (sell) folds to English "ban", a word of the news.
     const news = run({ text: "Tories pledge a total ban on the ivory trade, link in bio", language: "en" });

@@ -135,6 +135,9 @@ const everydayGenera = new Set([
   "puma",
   "lynx",
   "lama",
+  "ada",
+  "dama",
+  "manta",
   "bos",
   "ara",
   "eos",
@@ -163,6 +166,10 @@ const everydayGenera = new Set([
   "dracaena",
   "vanilla",
 ]);
+
+// Everyday genera spelt like a common word of a trade language that is not the animal or plant: in lower case
+// they are the word.
+const wordGenera = new Set(["lama", "ada", "dama", "bos", "ara", "capra", "manta", "aloe", "vanilla"]);
 
 /**
  * A match as detection weighs it, with what only detection needs (its points, taxa as indices, offsets in the
@@ -301,7 +308,9 @@ function analyse(
   for (const match of lexicon.scan(matchText, fields.text))
     toCandidates(match, matchText, fields, lexicon, advert.language, candidates);
   for (const signal of findPatternSignals(fields.text)) candidates.push(signalCandidate(signal, fields));
-  const resolved = requireContextForAmbiguousNames(readColourUses(resolveOverlaps(candidates), fields.text));
+  const resolved = requireContextForAmbiguousNames(
+    readImitations(readColourUses(resolveOverlaps(candidates), fields.text), fields.text),
+  );
   const active = resolved.filter((candidate) => !candidate.suppressedBy);
   const evidence: Evidence[] = [];
   // A label is worked out only for a feature that is present: most are absent from most adverts.
@@ -846,6 +855,12 @@ function templatesOf(
           if (!fitsScriptBoundary(written.text, written.start, written.end, name.text)) continue;
         }
       }
+      // A genus spelt like a word of a trade language, written in lower case, is the word: Malay "ada" (there is)
+      // and "lama" (old), Spanish "dama" (lady), not the orchids, llamas and deer. Capitalised it counts, a little.
+      if (traits & NameTrait.wordGenus) {
+        if (written === undefined) return undefined;
+        if (!startsUpperCase(written.text, written.start)) continue;
+      }
       passing.push(nameIndex);
       const weight = nameWeight(species, nameIndex, traits, severalWords, language);
       if (best < 0 || weight > bestWeight) {
@@ -921,6 +936,7 @@ function templatesOf(
     const entry = lexicon.vocabulary[entryIndex] as VocabularyEntry;
     if (distance === undefined && unfolded !== undefined && unfolded !== unfoldAccents(entry.term)) continue;
     if (unfolded === undefined && !termAccentsDroppedPlausibly(entry, language)) continue;
+    if (distance !== undefined && !misspellingPlausible(entry, language)) continue;
     let sameKind = chosen.length - 1;
     while (sameKind >= 0 && lexicon.vocabulary[chosen[sameKind] as number]?.kind !== entry.kind) sameKind--;
     if (sameKind < 0) {
@@ -1032,6 +1048,11 @@ function nameWeight(
   return otherLanguage ? weight * priorPoints.otherLanguageFactor : weight;
 }
 
+function startsUpperCase(text: string, at: number): boolean {
+  const first = text[at] as string;
+  return first !== first.toLowerCase();
+}
+
 function isShortLatinWord(key: string): boolean {
   return !key.includes(" ") && key.length < 5 && /^\p{Script=Latin}+$/u.test(key);
 }
@@ -1103,6 +1124,15 @@ function accentsDroppedPlausibly(name: TaxonName, language: string | undefined):
   return name.key.replace(/ /g, "").length >= 8;
 }
 
+/**
+ * A word one or two edits from a term is a misspelling of it only in the term's language, or when the term is
+ * long enough to be unambiguous: English "single" is not French "singe" (monkey), nor "carry" Spanish "carey".
+ */
+function misspellingPlausible(entry: VocabularyEntry, language: string | undefined): boolean {
+  if (language !== undefined && sameLanguage(entry.lang, language)) return true;
+  return entry.term.length >= 8;
+}
+
 /** The same for a vocabulary term: English "ban" is a news word, not Vietnamese "bán" (sell). */
 function termAccentsDroppedPlausibly(entry: VocabularyEntry, language: string | undefined): boolean {
   if (!hasLatinDiacritic(entry.term)) return true;
@@ -1128,6 +1158,8 @@ const NameTrait = {
   synonym: 128,
   common: 256,
   kind: 128 | 256,
+  /** A genus spelt like a common word (`wordGenera`), which counts only capitalised. */
+  wordGenus: 512,
 } as const;
 const cjkOrThai = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Script=Thai}]/u;
 
@@ -1183,6 +1215,7 @@ class ReferenceFacts {
       (key.includes(" ") ? NameTrait.severalWords : 0) |
       ((unspaced ? key.length >= 2 : key.length >= 5) ? NameTrait.longWord : 0) |
       (everydayGenera.has(key) ? NameTrait.everydayGenus : 0) |
+      (name.kind !== "common" && wordGenera.has(key) ? NameTrait.wordGenus : 0) |
       (name.kind === "synonym" ? NameTrait.synonym : name.kind === "common" ? NameTrait.common : 0);
     this.#traits[nameIndex] = worked;
     this.taxon[nameIndex] = name.taxon;
@@ -1251,8 +1284,9 @@ let furthestEndAt = new Int32Array(512);
 let furthestEndBefore = new Int32Array(512);
 
 /**
- * Look-alike phrases and claimed substitutes override the words inside them ("tiger" in "tiger balm", "ivory" in
- * "mammoth ivory"); a taxon name inside a longer name of the same taxon adds nothing.
+ * Look-alike phrases, strong negative phrases and claimed substitutes override the words inside them ("tiger" in
+ * "tiger balm", "ivoire" in "couleur ivoire", "ivory" in "mammoth ivory"); a taxon name inside a longer name of the
+ * same taxon adds nothing.
  */
 function resolveOverlaps(candidates: Candidate[]): Candidate[] {
   const result: Candidate[] = [];
@@ -1281,7 +1315,12 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
     starts[index] = candidate.originalStart;
     ends[index] = candidate.originalEnd;
     traits[index] = kindTraitsOf(candidate.kind) | (bearsTaxa(candidate) ? OverlapTrait.bearsTaxa : 0);
-    if (candidate.kind === "lookalike" || candidate.kind === "substitute") overriders.push(index);
+    if (
+      candidate.kind === "lookalike" ||
+      candidate.kind === "substitute" ||
+      (candidate.kind === "negative" && candidate.strength === "strong")
+    )
+      overriders.push(index);
   }
   // The taxa of the product words that a claimed substitute stands over ("ivory" in "mammoth ivory").
   const substitutedTaxa: number[] = [];
@@ -1322,6 +1361,7 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
       const outer = candidates[overriders[at] as number] as Candidate;
       if (
         (outer.kind === "lookalike" && contains(outer, candidate) && !saleKinds.has(candidate.kind)) ||
+        (outer.kind === "negative" && bearsTaxa(candidate) && contains(outer, candidate)) ||
         (outer.kind === "substitute" &&
           bearsTaxa(candidate) &&
           overlaps(outer, candidate) &&
@@ -1431,9 +1471,12 @@ function wordsBetween(text: string, from: number, to: number, most: number): str
 /**
  * A product word that is also a colour ("ivory", "ivoire", "marfil": the vocabulary lists it as a `colour` too)
  * means the colour beside another colour or a thing sold by its colour: "blush ivory", "black and ivory",
- * "ivory ladies gloves", "robe ivoire", "dress in ivory". A colour (`strong`) must touch it or be joined to it
- * in a list; a thing (`medium`, and the product's own negatives such as "sweater") may stand up to three words
- * after it, or just before it. The colour words themselves are context only and are not reported.
+ * "ivory ladies gloves", "robe ivoire", "dress in ivory", "Ellesmere Ivory set 2 fruit bowl". A colour (`strong`)
+ * must touch it or be joined to it in a list; a thing (`medium`, and the product's own negatives such as
+ * "sweater") may stand up to five words after it or three before it, with no word ending the noun phrase and no
+ * other product word between ("ivory netsuke signed, in a box" keeps its ivory); a maker of coloured goods
+ * (`weak`: "Royal Doulton", "Rosenthal") anywhere in the same clause. The colour words themselves are context
+ * only and are not reported.
  */
 function readColourUses(candidates: Candidate[], text: string): Candidate[] {
   let colours = 0;
@@ -1462,30 +1505,117 @@ function readColourUses(candidates: Candidate[], text: string): Candidate[] {
   return result;
 }
 
+/** How far a colour's partner may stand, in words: a colour, a thing after or before it, a maker. */
+const colourReach = { colour: 1, thingAfter: 5, thingBefore: 3, maker: 12 } as const;
+
 function colourPartner(
   term: Candidate,
   candidates: readonly Candidate[],
   text: string,
 ): Candidate | undefined {
   for (const other of candidates) {
+    const maker = other.kind === "colour" && other.strength === "weak";
     const thing =
-      (other.kind === "colour" && other.strength !== "strong") ||
+      (other.kind === "colour" && other.strength === "medium") ||
       (other.kind === "negative" && other.product !== undefined && other.product === term.product);
     if (!thing && other.kind !== "colour") continue;
     if (other.originalStart === term.originalStart && other.originalEnd === term.originalEnd) continue;
+    // The same word again is no partner: "#ivory #IvoryBan" is not a list of colours.
+    if (other.kind === "colour" && other.term === term.term) continue;
     // Another language's colour is another word: French "rose" is no colour beside English "ivory".
     if (other.product !== term.product || other.lang !== term.lang) continue;
     const after = other.originalStart >= term.originalEnd;
     const before = other.originalEnd <= term.originalStart;
     if (!after && !before) continue;
-    const words = after
-      ? wordsBetween(text, term.originalEnd, other.originalStart, thing ? 3 : 1)
-      : wordsBetween(text, other.originalEnd, term.originalStart, 1);
+    const [from, to] = after
+      ? [term.originalEnd, other.originalStart]
+      : [other.originalEnd, term.originalStart];
+    const reach = maker
+      ? colourReach.maker
+      : !thing
+        ? colourReach.colour
+        : after
+          ? colourReach.thingAfter
+          : colourReach.thingBefore;
+    const words = wordsBetween(text, from, to, reach);
     if (words === undefined) continue;
-    const joined = words.every((word) => colourListWords.has(word) || (before && thing && word === "in"));
-    if (joined || (after && thing && !words.some((word) => phraseEnds.has(word)))) return other;
+    if (maker) return other;
+    if (words.every((word) => colourListWords.has(word))) return other;
+    // "in" joins a thing to its colour: "dress in ivory", "cup and saucer set in ivory".
+    const joinedByIn = before && thing && words.at(-1) === "in";
+    const phrase = joinedByIn ? words.slice(0, -1) : words;
+    if (thing && !phrase.some((word) => phraseEnds.has(word)) && !madeIntoBetween(term, candidates, from, to))
+      return other;
   }
   return undefined;
+}
+
+/**
+ * Whether a word for what the term's material is made into stands between `from` and `to`: in "ivory netsuke,
+ * signed, box" the box holds a netsuke of ivory; another material ("ivory leather gloves") is no such word.
+ */
+function madeIntoBetween(
+  term: Candidate,
+  candidates: readonly Candidate[],
+  from: number,
+  to: number,
+): boolean {
+  return candidates.some(
+    (candidate) =>
+      (candidate.kind === "product" || candidate.kind === "code") &&
+      (candidate.product === term.product ||
+        candidate.product === "carving" ||
+        candidate.product === "jewellery") &&
+      candidate.originalStart >= from &&
+      candidate.originalEnd <= to,
+  );
+}
+
+// Words that join a depiction to what it depicts: "peluche de tigre", "toy of a tiger" has "a" too.
+const depictionLinks = new Set(["of", "a", "an", "de", "du", "des", "d", "di", "da", "do", "del", "von"]);
+
+/**
+ * A name or product word that an imitation or depiction word touches ("faux ivory", "ivory resin", "plush
+ * pangolin", "Plüschtier Schuppentier", "peluche de tigre", "仿真象牙") names what is imitated or depicted, not a
+ * specimen: its taxa are not the advert's. The imitation word still counts against a sale. Only the strong,
+ * generic ones ("figurine" is weak: "ivory figurine" is ivory), and beside a product word only in its language
+ * (a name is often written alike in many: "pangolin").
+ */
+function readImitations(candidates: Candidate[], text: string): Candidate[] {
+  let imitations = 0;
+  for (const candidate of candidates)
+    if (candidate.kind === "negative" && candidate.strength === "strong" && !candidate.suppressedBy)
+      imitations++;
+  if (imitations === 0) return candidates;
+  return candidates.map((candidate) => {
+    if (candidate.suppressedBy || candidate.taxonIndices.length === 0 || saleKinds.has(candidate.kind))
+      return candidate;
+    const imitation = candidates.find(
+      (other) =>
+        other.kind === "negative" &&
+        other.strength === "strong" &&
+        !other.suppressedBy &&
+        (other.product === ("*" as ProductType) || other.product === candidate.product) &&
+        (!(candidate.kind === "product" || candidate.kind === "code") ||
+          other.lang === undefined ||
+          candidate.lang === undefined ||
+          sameLanguage(other.lang, candidate.lang)) &&
+        touches(other, candidate, text),
+    );
+    return imitation === undefined
+      ? candidate
+      : candidate.suppressed(`${candidate.text}, an imitation or depiction here beside '${imitation.text}'`);
+  });
+}
+
+function touches(word: Candidate, term: Candidate, text: string): boolean {
+  if (word.originalEnd <= term.originalStart) {
+    const between = wordsBetween(text, word.originalEnd, term.originalStart, 2);
+    return between !== undefined && between.every((link) => depictionLinks.has(link));
+  }
+  if (word.originalStart >= term.originalEnd)
+    return wordsBetween(text, term.originalEnd, word.originalStart, 0) !== undefined;
+  return false;
 }
 
 /**

@@ -66,6 +66,24 @@ describe("contacts and links", () => {
       "contact:0412 345 678",
     ]);
   });
+  it("takes a messenger's name only as a word, and an everyday one only before a handle-like word", () => {
+    for (const text of [
+      "walruses and warthogs",
+      "Waiting for the expert",
+      "line dancing shoes",
+      "signal strength",
+    ])
+      assert.deepEqual(found(text), [], text);
+    assert.deepEqual(found("LINE id: shop88, line @oldasia, wa.me/628123456789"), [
+      "contact:LINE id: shop88",
+      "contact:line @oldasia",
+      "contact:wa.me/628123456789",
+    ]);
+    assert.deepEqual(found("telegram oldasia_art or 微信abc123"), [
+      "contact:telegram oldasia_art",
+      "contact:微信abc123",
+    ]);
+  });
   it("finds links, including masked ones", () => {
     assert.deepEqual(found("see https://shop.example/item?id=3 and {{URL}}"), [
       "link:https://shop.example/item?id=3",

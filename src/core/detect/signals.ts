@@ -111,11 +111,21 @@ const phoneSearch: Search = {
   lead: 1,
   notAfter: new UnitClass(/^[\p{Nd}\p{L}]$/u),
 };
-// The spaces around an optional colon are one run or two around it (`\s*(?:[:：]\s*)?`): two runs that could
-// take the same spaces would make a failing attempt quadratic in them.
+// A messenger's name, then a phone number or a handle. A Latin name must end its word: "walruses" and "Waiting" are
+// no WhatsApp handles. Names that are everyday words or letters ("line", "signal", "wa", "tg", "vx") take a
+// handle after a colon, or one that looks like a handle (a phone number, "@…", digits or "_" in it): "line
+// dancing" and "signal strength" are not contacts. The spaces around a colon are one run or two around it: two
+// runs that could take the same spaces would make a failing attempt quadratic in them.
+const phoneOrHandle = String.raw`(?:\+?\p{Nd}[\p{Nd} ().\-]{6,16}\p{Nd}|[@+]?[\p{L}\p{Nd}_.\-]{3,})`;
+const handleLike = String.raw`(?:\+?\p{Nd}[\p{Nd} ().\-]{6,16}\p{Nd}|[@+][\p{L}\p{Nd}_.\-]{3,}|(?=[\p{L}\p{Nd}_.\-]{3})[\p{L}.\-]*[\p{Nd}_][\p{L}\p{Nd}_.\-]*)`;
 const messengerHandleSearch: Search = {
-  sticky:
-    /(?:whats\s?app|wa|wechat|weixin|微信|vx|telegram|tg|line\s?id|line|zalo|kakao(?:talk)?|signal|viber|wickr)\s*(?:[:：]\s*)?(?:\+?\p{Nd}[\p{Nd} ().\-]{6,16}\p{Nd}|[@+]?[\p{L}\p{Nd}_.\-]{3,})/iuy,
+  sticky: new RegExp(
+    String.raw`(?:(?:whats\s?app|wechat|weixin|telegram|zalo|kakao(?:talk)?|viber|wickr)(?:\s*[:：]\s*|\s+|(?=[@+\p{Nd}]))${phoneOrHandle}` +
+      String.raw`|微信\s*(?:[:：]\s*)?${phoneOrHandle}` +
+      String.raw`|wa\.me\/\p{Nd}{6,15}` +
+      String.raw`|(?:wa|vx|tg|line\s?id|line|signal)(?:\s*[:：]\s*${phoneOrHandle}|\s*${handleLike}))`,
+    "iuy",
+  ),
   lead: 0,
   notAfter: new UnitClass(/^\p{L}$/iu),
 };
