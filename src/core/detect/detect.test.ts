@@ -165,6 +165,43 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     assert.ok(taxonNames(figurine).includes("Loxodonta africana"), figurine.reasons.join(" | "));
   });
 
+  it("reads ivory as another animal's when that animal is named just before it, not in a list", () => {
+    for (const [text, taxon] of [
+      ["Walrus tusk ivory carving for sale $300", "Odobenus rosmarus"],
+      ["Hippo tooth ivory carving for sale $300", "Hippopotamus amphibius"],
+      ["Sperm whale tooth ivory, for sale $900", "Physeter macrocephalus"],
+    ] as const) {
+      const detection = run({ text, language: "en" });
+      assert.deepEqual(taxonNames(detection), [taxon], detection.reasons.join(" | "));
+      assert.ok(detection.reasons.some((reason) => /the ivory of '[^']+' named before it/.test(reason)));
+    }
+    const both = run({ text: "Elephant ivory and walrus tusk, for sale $500", language: "en" });
+    assert.ok(
+      taxonNames(both).includes("Loxodonta africana") && taxonNames(both).includes("Odobenus rosmarus"),
+    );
+    // A depicted animal is no ivory-bearer: a tiger carved in ivory is ivory.
+    const tiger = run({ text: "Carved tiger ivory figure, for sale $500", language: "en" });
+    assert.ok(taxonNames(tiger).includes("Loxodonta africana"), tiger.reasons.join(" | "));
+    // An animal that is not listed is a claimed substitute, to check.
+    const warthog = run({ text: "Warthog tusk ivory pendant for sale $50", language: "en" });
+    assert.deepEqual(taxonNames(warthog), []);
+    assert.ok(warthog.review.some((line) => /claimed legal substitute 'Warthog tusk'/.test(line)));
+  });
+
+  it("takes no taxa from an account's handle, but still reads who speaks", () => {
+    const thanks = run({ text: "{{MENTION}}_Ivory ahh fantastic! And thank you", language: "en" });
+    assert.deepEqual(taxonNames(thanks), []);
+    const handle = run({ text: "Follow @ivory_carver for more pictures", language: "en" });
+    assert.deepEqual(taxonNames(handle), []);
+    const editorial = run({
+      text: "{{MENTION}}_Editorial: a chance to have your say on ivory",
+      language: "en",
+    });
+    assert.ok(
+      editorial.reasons.some((reason) => reason.startsWith("reads as news or advocacy: 'Editorial'")),
+    );
+  });
+
   it("reads a genus spelt like an everyday word as the word when it is written in lower case", () => {
     const malay = run({ text: "Nak beli gading gajah lama, sesiapa ada PM", language: "ms" });
     assert.ok(!taxonNames(malay).some((name) => name === "Lama" || name === "Ada"), taxonNames(malay).join());

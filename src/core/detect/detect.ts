@@ -309,7 +309,11 @@ function analyse(
     toCandidates(match, matchText, fields, lexicon, advert.language, candidates);
   for (const signal of findPatternSignals(fields.text)) candidates.push(signalCandidate(signal, fields));
   const resolved = requireContextForAmbiguousNames(
-    readImitations(readColourUses(resolveOverlaps(candidates), fields.text), fields.text),
+    readOtherAnimalsIvory(
+      readImitations(readColourUses(resolveOverlaps(candidates), fields.text), fields.text),
+      fields.text,
+      lexicon,
+    ),
   );
   const active = resolved.filter((candidate) => !candidate.suppressedBy);
   const evidence: Evidence[] = [];
@@ -782,8 +786,32 @@ function toCandidates(
       end: originalEnd,
       unfolded,
     }) as readonly CandidateTemplate[];
-  for (const template of templates)
+  // A handle names an account, not what the advert offers; its other words still say who speaks ("_Editorial").
+  let inHandle: boolean | undefined;
+  for (const template of templates) {
+    if (template.taxonIndices.length > 0 && (inHandle ??= insideHandle(fields.text, originalStart))) continue;
     into.push(new Candidate(written, span, originalStart, originalEnd, evasive, template));
+  }
+}
+
+/**
+ * Whether the word at `start` is part of an account's handle: "@ivory_carver", or a masked mention's tail
+ * ("{{MENTION}}_Ivory").
+ */
+function insideHandle(text: string, start: number): boolean {
+  let at = start;
+  while (at > 0 && handleCharacter(text.charCodeAt(at - 1))) at--;
+  return text.charCodeAt(at - 1) === 0x40 || (at < start && text.startsWith("}}", at - 2));
+}
+
+function handleCharacter(unit: number): boolean {
+  return (
+    (unit >= 0x30 && unit <= 0x39) ||
+    (unit >= 0x41 && unit <= 0x5a) ||
+    (unit >= 0x61 && unit <= 0x7a) ||
+    unit === 0x5f ||
+    unit === 0x2e
+  );
 }
 
 /** The key's templates for adverts in `language`, remembered; undefined when the text around the match decides. */
@@ -1569,6 +1597,71 @@ function madeIntoBetween(
       candidate.originalStart >= from &&
       candidate.originalEnd <= to,
   );
+}
+
+// For each lexicon: the taxa whose teeth or tusks its vocabulary calls ivory (elephants, walrus, hippopotamus,
+// sperm whale, narwhal…), and which of the taxa asked about are elephants.
+interface IvoryTaxa {
+  readonly bearers: Set<number>;
+  readonly elephant: Map<number, boolean>;
+}
+const ivoryTaxa = new WeakMap<Lexicon, IvoryTaxa>();
+
+function ivoryTaxaOf(lexicon: Lexicon): IvoryTaxa {
+  let known = ivoryTaxa.get(lexicon);
+  if (known === undefined) {
+    const bearers = new Set<number>();
+    lexicon.vocabulary.forEach((entry, index) => {
+      if (entry.product === "ivory")
+        for (const taxon of lexicon.vocabularyTaxa[index] ?? []) bearers.add(taxon);
+    });
+    known = { bearers, elephant: new Map() };
+    ivoryTaxa.set(lexicon, known);
+  }
+  return known;
+}
+
+function isElephant(taxon: number, lexicon: Lexicon, known: IvoryTaxa): boolean {
+  let elephant = known.elephant.get(taxon);
+  if (elephant === undefined) {
+    elephant = lexicon.species.lineage(taxon).some((at) => lexicon.species.taxon(at).name === "Elephantidae");
+    known.elephant.set(taxon, elephant);
+  }
+  return elephant;
+}
+
+/**
+ * "Ivory" means elephant ivory unless the advert names another animal whose teeth are ivory just before it:
+ * "walrus tusk ivory", "hippo tooth ivory", "narwhal ivory" are not the elephants'. A list is not: "elephant
+ * ivory and walrus tusk" has both. (A claimed substitute, "mammoth ivory", is read by `resolveOverlaps`.)
+ */
+function readOtherAnimalsIvory(candidates: Candidate[], text: string, lexicon: Lexicon): Candidate[] {
+  const known = ivoryTaxaOf(lexicon);
+  const elephantsOnly = (candidate: Candidate) =>
+    candidate.taxonIndices.length > 0 &&
+    candidate.taxonIndices.every((taxon) => isElephant(taxon, lexicon, known));
+  const others = candidates.filter(
+    (candidate) =>
+      !candidate.suppressedBy &&
+      candidate.taxonIndices.some((taxon) => known.bearers.has(taxon)) &&
+      !candidate.taxonIndices.some((taxon) => isElephant(taxon, lexicon, known)),
+  );
+  if (others.length === 0) return candidates;
+  return candidates.map((candidate) => {
+    if (candidate.suppressedBy || !(candidate.kind === "product" || candidate.kind === "code"))
+      return candidate;
+    if (!elephantsOnly(candidate)) return candidate;
+    const animal = others.find((other) => {
+      if (other.originalEnd > candidate.originalStart) return false;
+      const between = text.slice(other.originalEnd, candidate.originalStart);
+      if (between.includes(",") || between.includes("/")) return false;
+      const words = wordsBetween(text, other.originalEnd, candidate.originalStart, 2);
+      return words !== undefined && !words.some((word) => phraseEnds.has(word) || colourListWords.has(word));
+    });
+    return animal === undefined
+      ? candidate
+      : candidate.suppressed(`${candidate.text}, the ivory of '${animal.text}' named before it`);
+  });
 }
 
 // Words that join a depiction to what it depicts: "peluche de tigre", "toy of a tiger" has "a" too.
