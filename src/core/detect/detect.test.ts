@@ -188,6 +188,18 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     assert.ok(warthog.review.some((line) => /claimed legal substitute 'Warthog tusk'/.test(line)));
   });
 
+  it("takes a weak buyer's word for a buyer only when it opens the advert", () => {
+    const buyer = run({ text: "Want female eclectus, tame, cash waiting", language: "en" });
+    assert.ok(buyer.reasons.includes("buyer, not seller: 'Want'"), buyer.reasons.join(" | "));
+    const seller = run({
+      text: "Bán vẹt xám châu Phi thuần, ai có nhu cầu liên hệ 0912 345 678",
+      language: "vi",
+    });
+    assert.equal(seller.verdict, "offer", seller.reasons.join(" | "));
+    const asking = run({ text: "Ai có ngà voi thật không, inbox mình", language: "vi" });
+    assert.ok(asking.reasons.some((reason) => reason.startsWith("buyer, not seller: 'Ai có'")));
+  });
+
   it("takes no taxa from an account's handle, but still reads who speaks", () => {
     const thanks = run({ text: "{{MENTION}}_Ivory ahh fantastic! And thank you", language: "en" });
     assert.deepEqual(taxonNames(thanks), []);

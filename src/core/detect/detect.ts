@@ -441,7 +441,9 @@ function analyse(
   for (const candidate of active) {
     const { kind } = candidate;
     if (kind === "wanted") {
-      wanted.push(candidate);
+      // A weak buyer's word ("want", "buying", "ISO", Vietnamese "ai có") marks a buyer only as the advert's
+      // opening: "Want: galah, tame" is a buyer, "ai có nhu cầu liên hệ" (whoever needs one, call) a seller.
+      if (candidate.strength !== "weak" || opensItsField(candidate, fields.text)) wanted.push(candidate);
     } else if (kind === "news") {
       news.push(candidate);
       if (candidate.strength !== undefined) newsWords[candidate.strength].push(candidate);
@@ -792,6 +794,11 @@ function toCandidates(
     if (template.taxonIndices.length > 0 && (inHandle ??= insideHandle(fields.text, originalStart))) continue;
     into.push(new Candidate(written, span, originalStart, originalEnd, evasive, template));
   }
+}
+
+/** Whether nothing but punctuation, symbols or spaces comes before the candidate in its field. */
+function opensItsField(candidate: Candidate, text: string): boolean {
+  return !letterOrDigit.test(text.slice(candidate.originalStart - candidate.start, candidate.originalStart));
 }
 
 /**
