@@ -1644,31 +1644,38 @@ function isElephant(taxon: number, lexicon: Lexicon, known: IvoryTaxa): boolean 
  */
 function readOtherAnimalsIvory(candidates: Candidate[], text: string, lexicon: Lexicon): Candidate[] {
   const known = ivoryTaxaOf(lexicon);
-  const elephantsOnly = (candidate: Candidate) =>
-    candidate.taxonIndices.length > 0 &&
-    candidate.taxonIndices.every((taxon) => isElephant(taxon, lexicon, known));
-  const others = candidates.filter(
-    (candidate) =>
-      !candidate.suppressedBy &&
-      candidate.taxonIndices.some((taxon) => known.bearers.has(taxon)) &&
-      !candidate.taxonIndices.some((taxon) => isElephant(taxon, lexicon, known)),
-  );
+  const others: Candidate[] = [];
+  for (const candidate of candidates) {
+    if (candidate.suppressedBy || candidate.taxonIndices.length === 0) continue;
+    let bearer = false;
+    let elephant = false;
+    for (const taxon of candidate.taxonIndices) {
+      bearer ||= known.bearers.has(taxon);
+      elephant ||= isElephant(taxon, lexicon, known);
+    }
+    if (bearer && !elephant) others.push(candidate);
+  }
   if (others.length === 0) return candidates;
-  return candidates.map((candidate) => {
-    if (candidate.suppressedBy || !(candidate.kind === "product" || candidate.kind === "code"))
-      return candidate;
-    if (!elephantsOnly(candidate)) return candidate;
+  let result: Candidate[] | undefined;
+  candidates.forEach((candidate, index) => {
+    if (candidate.suppressedBy || !(candidate.kind === "product" || candidate.kind === "code")) return;
+    if (candidate.taxonIndices.length === 0) return;
+    if (!candidate.taxonIndices.every((taxon) => isElephant(taxon, lexicon, known))) return;
     const animal = others.find((other) => {
-      if (other.originalEnd > candidate.originalStart) return false;
+      // Just before: the gap is a few words at most, and none ends the phrase or lists another thing.
+      if (other.originalEnd > candidate.originalStart || candidate.originalStart - other.originalEnd > 40)
+        return false;
       const between = text.slice(other.originalEnd, candidate.originalStart);
       if (between.includes(",") || between.includes("/")) return false;
       const words = wordsBetween(text, other.originalEnd, candidate.originalStart, 2);
       return words !== undefined && !words.some((word) => phraseEnds.has(word) || colourListWords.has(word));
     });
-    return animal === undefined
-      ? candidate
-      : candidate.suppressed(`${candidate.text}, the ivory of '${animal.text}' named before it`);
+    if (animal !== undefined)
+      (result ??= candidates.slice())[index] = candidate.suppressed(
+        `${candidate.text}, the ivory of '${animal.text}' named before it`,
+      );
   });
+  return result ?? candidates;
 }
 
 // Words that join a depiction to what it depicts: "peluche de tigre", "toy of a tiger" has "a" too.
@@ -1682,33 +1689,36 @@ const depictionLinks = new Set(["of", "a", "an", "de", "du", "des", "d", "di", "
  * (a name is often written alike in many: "pangolin").
  */
 function readImitations(candidates: Candidate[], text: string): Candidate[] {
-  let imitations = 0;
+  const imitations: Candidate[] = [];
   for (const candidate of candidates)
     if (candidate.kind === "negative" && candidate.strength === "strong" && !candidate.suppressedBy)
-      imitations++;
-  if (imitations === 0) return candidates;
-  return candidates.map((candidate) => {
+      imitations.push(candidate);
+  if (imitations.length === 0) return candidates;
+  let result: Candidate[] | undefined;
+  candidates.forEach((candidate, index) => {
     if (candidate.suppressedBy || candidate.taxonIndices.length === 0 || saleKinds.has(candidate.kind))
-      return candidate;
-    const imitation = candidates.find(
+      return;
+    const term = candidate.kind === "product" || candidate.kind === "code";
+    const imitation = imitations.find(
       (other) =>
-        other.kind === "negative" &&
-        other.strength === "strong" &&
-        !other.suppressedBy &&
         (other.product === ("*" as ProductType) || other.product === candidate.product) &&
-        (!(candidate.kind === "product" || candidate.kind === "code") ||
+        (!term ||
           other.lang === undefined ||
           candidate.lang === undefined ||
           sameLanguage(other.lang, candidate.lang)) &&
         touches(other, candidate, text),
     );
-    return imitation === undefined
-      ? candidate
-      : candidate.suppressed(`${candidate.text}, an imitation or depiction here beside '${imitation.text}'`);
+    if (imitation !== undefined)
+      (result ??= candidates.slice())[index] = candidate.suppressed(
+        `${candidate.text}, an imitation or depiction here beside '${imitation.text}'`,
+      );
   });
+  return result ?? candidates;
 }
 
 function touches(word: Candidate, term: Candidate, text: string): boolean {
+  // Two short words and their spaces at most: most pairs are farther apart than that.
+  if (word.originalEnd + 30 < term.originalStart || term.originalEnd + 3 < word.originalStart) return false;
   if (word.originalEnd <= term.originalStart) {
     const between = wordsBetween(text, word.originalEnd, term.originalStart, 2);
     return between !== undefined && between.every((link) => depictionLinks.has(link));
