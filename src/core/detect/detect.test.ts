@@ -140,6 +140,14 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
         text,
       );
     }
+    // A maker's name is the same in every language; tableware is listed in each.
+    for (const [text, language] of [
+      ["Rosenthal Kaffeeservice Elfenbein, 12-teilig, 80 €", "de"],
+      ["Service à thé ivoire, porcelaine, 40 €", "fr"],
+    ] as const) {
+      const detection = run({ text, language });
+      assert.deepEqual(taxonNames(detection), [], `${text}: ${detection.reasons.join(" | ")}`);
+    }
     // What the ivory is made into stands between: the box holds a netsuke of ivory.
     const netsuke = run({ text: "Ivory netsuke signed Meiji period box, for sale $900", language: "en" });
     assert.equal(netsuke.verdict, "offer", netsuke.reasons.join(" | "));

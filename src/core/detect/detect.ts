@@ -1557,8 +1557,9 @@ function colourPartner(
     if (other.originalStart === term.originalStart && other.originalEnd === term.originalEnd) continue;
     // The same word again is no partner: "#ivory #IvoryBan" is not a list of colours.
     if (other.kind === "colour" && other.term === term.term) continue;
-    // Another language's colour is another word: French "rose" is no colour beside English "ivory".
-    if (other.product !== term.product || other.lang !== term.lang) continue;
+    // Another language's colour is another word: French "rose" is no colour beside English "ivory". A maker's
+    // name is the same in every language: "Rosenthal Kaffeeservice Elfenbein".
+    if (other.product !== term.product || (other.lang !== term.lang && !maker)) continue;
     const after = other.originalStart >= term.originalEnd;
     const before = other.originalEnd <= term.originalStart;
     if (!after && !before) continue;
