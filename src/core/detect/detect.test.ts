@@ -196,6 +196,24 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     assert.ok(warthog.review.some((line) => /claimed legal substitute 'Warthog tusk'/.test(line)));
   });
 
+  it("reads news words with only a price, a link or weak sale words as a report, not an offer", () => {
+    const report = run({
+      text: "Antiques shop caught with $4.5 million in elephant ivory {{URL}}",
+      language: "en",
+    });
+    assert.equal(report.verdict, "mention", report.reasons.join(" | "));
+    assert.ok(report.reasons.some((reason) => reason.startsWith("read as a report: news words")));
+    // A word of selling or a contact still shows intent beside news words.
+    const seller = run({
+      text: "Ivory carvings for sale, not banned, pre-ban stock, WhatsApp +44 7700 900123",
+      language: "en",
+    });
+    assert.ok(
+      !seller.reasons.some((reason) => reason.startsWith("read as a report")),
+      seller.reasons.join(" | "),
+    );
+  });
+
   it("takes a weak buyer's word for a buyer only when it opens the advert", () => {
     const buyer = run({ text: "Want female eclectus, tame, cash waiting", language: "en" });
     assert.ok(buyer.reasons.includes("buyer, not seller: 'Want'"), buyer.reasons.join(" | "));

@@ -502,6 +502,15 @@ function analyse(
       );
   }
 
+  // A report or a campaign shows a price or a link as often as an advert does ("Shop Caught With $4.5 Million in
+  // Ivory {{URL}}"): with news words, only a word of selling or a contact shows intent.
+  const saysSelling = saleWords.strong.length + saleWords.medium.length + saleSignals.contact.length > 0;
+  const readsAsNews = newsWords.strong.length + newsWords.medium.length > 0;
+  const intent = listing || saysSelling || (intentSignals.length > 0 && !readsAsNews);
+  if (!intent && intentSignals.length > 0)
+    reasons.push(
+      "read as a report: news words, and the signs of a sale are only a price, a link or weak words",
+    );
   const analysis = {
     taxa,
     products,
@@ -514,7 +523,7 @@ function analyse(
     review,
     gates: {
       listedTaxon: listedTaxa.length > 0,
-      intent: intentSignals.length > 0 || listing,
+      intent,
       buyer: wanted.length > 0,
     },
   };
