@@ -132,6 +132,8 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
       "Ivory Fantasy Japan 8 Piece Cup and Saucer Set {{URL}}",
       "W H Grindley China Dinnerware England Ellesmere Ivory set 2 Fruit/sauce bowl {{URL}}",
       "Rosenthal Sanssouci soup tureen, Ivory Rose pattern, for sale $60",
+      "Cup and saucer set in ivory and gold, 8 piece, $25",
+      "Ivory ladies leather gloves, vintage 1950s, size 7. $12 + postage",
     ]) {
       const detection = run({ text, language: "en" });
       assert.equal(detection.verdict, "none", `${text}: ${detection.reasons.join(" | ")}`);

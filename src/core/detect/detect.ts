@@ -980,7 +980,7 @@ function templatesOf(
     const entry = lexicon.vocabulary[entryIndex] as VocabularyEntry;
     if (distance === undefined && unfolded !== undefined && unfolded !== unfoldAccents(entry.term)) continue;
     if (unfolded === undefined && !termAccentsDroppedPlausibly(entry, language)) continue;
-    if (distance !== undefined && !misspellingPlausible(entry, language)) continue;
+    if (distance !== undefined && !termFitsLanguage(entry, language)) continue;
     let sameKind = chosen.length - 1;
     while (sameKind >= 0 && lexicon.vocabulary[chosen[sameKind] as number]?.kind !== entry.kind) sameKind--;
     if (sameKind < 0) {
@@ -1168,18 +1168,17 @@ function accentsDroppedPlausibly(name: TaxonName, language: string | undefined):
   return name.key.replace(/ /g, "").length >= 8;
 }
 
-/**
- * A word one or two edits from a term is a misspelling of it only in the term's language, or when the term is
- * long enough to be unambiguous: English "single" is not French "singe" (monkey), nor "carry" Spanish "carey".
- */
-function misspellingPlausible(entry: VocabularyEntry, language: string | undefined): boolean {
-  if (language !== undefined && sameLanguage(entry.lang, language)) return true;
-  return entry.term.length >= 8;
-}
-
 /** The same for a vocabulary term: English "ban" is a news word, not Vietnamese "bán" (sell). */
 function termAccentsDroppedPlausibly(entry: VocabularyEntry, language: string | undefined): boolean {
-  if (!hasLatinDiacritic(entry.term)) return true;
+  return !hasLatinDiacritic(entry.term) || termFitsLanguage(entry, language);
+}
+
+/**
+ * A term met other than as written (its accents dropped, or misspelt within one or two edits) counts only in its
+ * own language, or when it is long enough to be unambiguous: English "single" is not French "singe" (monkey), nor
+ * "carry" Spanish "carey" (hawksbill).
+ */
+function termFitsLanguage(entry: VocabularyEntry, language: string | undefined): boolean {
   if (language !== undefined && sameLanguage(entry.lang, language)) return true;
   return entry.term.replace(/[\s\p{P}]/gu, "").length >= 8;
 }
