@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import fc from "fast-check";
 import { defaultScreeningPolicy } from "../services/screening.ts";
 import { apiErrorCodes } from "./api-errors.ts";
+import { ScreenBatchResponse } from "./schemas.ts";
 import { bearer, openApiFixture, seedOrganisation, type ApiFixture } from "./testing/api-fixture.ts";
 
 describe("screening API", () => {
@@ -24,6 +25,14 @@ describe("screening API", () => {
       url: "/v1/screen",
       headers: bearer(secret),
       payload: payload as object,
+    });
+
+  const screenBatch = (listings: readonly object[]) =>
+    fixture.app.inject({
+      method: "POST",
+      url: "/v1/screen/batch",
+      headers: bearer(key),
+      payload: { listings },
     });
 
   it("blocks a clear offer, allows an ordinary listing, and answers with taxa, reasons and a request id", async () => {
@@ -122,12 +131,7 @@ describe("screening API", () => {
       { id: "b", text: "" },
       { id: "c", text: "Vintage bicycle, good condition" },
     ];
-    const response = await fixture.app.inject({
-      method: "POST",
-      url: "/v1/screen/batch",
-      headers: bearer(key),
-      payload: { listings },
-    });
+    const response = await screenBatch(listings);
     assert.equal(response.statusCode, 200);
     const body = response.json();
     assert.deepEqual(
@@ -137,6 +141,46 @@ describe("screening API", () => {
     assert.equal(body.results[1].error.code, "listing_empty");
     assert.equal(body.results[2].verdict, "allow");
     assert.equal(body.counts.allow + body.counts.review + body.counts.block, 2);
+    assert.equal(response.headers["content-type"], "application/json; charset=utf-8");
+    assert.equal(response.headers["x-request-id"], body.requestId);
+  });
+
+  it("answers each listing of a batch as /v1/screen answers it alone, fields in the schema's order", async () => {
+    const listings = [
+      { id: "ivory", title: "Bracelet", text: "ivoire véritable, 300 €, envoi possible — MP" },
+      { text: "Live baby pangolin for sale, rare pet, cash only" },
+      { id: "empty", text: "  " },
+      { id: 'quotes "and" \u2028 line', text: "Rhino horn cup \u0000 with certificate\ud800" },
+      { id: "plain", text: "Vintage wooden chess set, one pawn missing" },
+    ];
+    const response = await screenBatch(listings);
+    assert.equal(response.statusCode, 200);
+    const body = response.json();
+    assert.deepEqual(Object.keys(body), Object.keys(ScreenBatchResponse.properties));
+    const fieldOrder = Object.keys(ScreenBatchResponse.properties.results.items.properties);
+    for (const [index, listing] of listings.entries()) {
+      const answer = body.results[index];
+      const keys = Object.keys(answer);
+      assert.deepEqual(
+        keys,
+        [...keys].sort((a, b) => fieldOrder.indexOf(a) - fieldOrder.indexOf(b)),
+      );
+      const alone = await screen(listing);
+      if (alone.statusCode !== 200) {
+        assert.deepEqual(answer, { index, id: listing.id, error: alone.json().error });
+        continue;
+      }
+      const { requestId, ...expected } = alone.json();
+      assert.match(requestId, /^[0-9a-f-]{36}$/);
+      assert.deepEqual(answer, { index, ...expected });
+    }
+    const verdicts = body.results.filter((answer: { verdict?: string }) => answer.verdict);
+    assert.equal(verdicts.length, 4);
+    for (const verdict of ["allow", "review", "block"])
+      assert.equal(
+        body.counts[verdict],
+        verdicts.filter((a: { verdict: string }) => a.verdict === verdict).length,
+      );
 
     const tooMany = await fixture.app.inject({
       method: "POST",

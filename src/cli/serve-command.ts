@@ -11,7 +11,7 @@ import { configuredTsas, keysDirOf } from "../services/evidence.ts";
 import { openStore, parseDatabaseUrl } from "../storage/open-store.ts";
 import { openStoreThread } from "../services/store-thread.ts";
 import { createScreeningPool } from "../services/screening-pool.ts";
-import { screenListings } from "../services/screening.ts";
+import { screenBatchAnswers } from "../services/screening.ts";
 import { createSmtpMailer } from "../services/takedown-mailer.ts";
 import type { CliContext } from "./cli-context.ts";
 import { portNumber, positiveInteger, wholeNumber } from "./argument-parsers.ts";
@@ -77,7 +77,7 @@ export function registerServeCommands(program: Command, context: CliContext): vo
               lexiconDir: context.config.lexiconDir,
               detectionModelPath: context.config.detectionModelPath,
               workers: options.screeningWorkers,
-              fallback: (listings, policy) => screenListings(listings, policy, lexicon, model),
+              fallback: (listings, policy) => screenBatchAnswers(listings, policy, lexicon, model),
               onWorkerError: (error) => context.stderr.write(`${error.message}\n`),
             })
           : undefined;

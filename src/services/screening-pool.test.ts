@@ -5,7 +5,7 @@ import { defaultDetectionModelPath, defaultLexiconDir, defaultReferenceDataPath 
 import { createScreeningPool, type ScreeningPool } from "./screening-pool.ts";
 import {
   defaultScreeningPolicy,
-  screenListings,
+  screenBatchAnswers,
   type ScreeningListing,
   type ScreeningPolicy,
 } from "./screening.ts";
@@ -42,11 +42,11 @@ describe("screening in worker threads", () => {
       workers,
       fallback: (some, policy) => {
         screenedHere += some.length;
-        return screenListings(some, policy, reference.lexicon, reference.model);
+        return screenBatchAnswers(some, policy, reference.lexicon, reference.model);
       },
     });
   const here = (some: readonly ScreeningListing[], policy: ScreeningPolicy) =>
-    screenListings(some, policy, reference.lexicon, reference.model);
+    screenBatchAnswers(some, policy, reference.lexicon, reference.model);
 
   before(async () => {
     reference = await loadReference();
@@ -65,7 +65,11 @@ describe("screening in worker threads", () => {
     assert.deepEqual(strictly, here(listings.slice(0, 70), strict));
     assert.deepEqual(one, here([listings[3]!], defaultScreeningPolicy));
     assert.deepEqual(lenient[4], {
-      error: { code: "listing_empty", message: "a listing needs a non-empty text or title" },
+      verdict: undefined,
+      taxonNames: [],
+      json: new TextEncoder().encode(
+        '{"error":{"code":"listing_empty","message":"a listing needs a non-empty text or title"}}',
+      ),
     });
   });
 

@@ -1,5 +1,5 @@
 import { Worker } from "node:worker_threads";
-import type { ScreenedItem, ScreeningListing, ScreeningPolicy } from "./screening.ts";
+import type { BatchAnswer, ScreeningListing, ScreeningPolicy } from "./screening.ts";
 
 /**
  * Screening in worker threads, so that detection runs beside the API's thread, which parses requests and
@@ -20,14 +20,14 @@ export interface ScreeningPoolOptions {
   readonly detectionModelPath: string;
   readonly workers: number;
   /** Screens in this thread, with the reference data already loaded here. */
-  readonly fallback: (listings: readonly ScreeningListing[], policy: ScreeningPolicy) => ScreenedItem[];
+  readonly fallback: (listings: readonly ScreeningListing[], policy: ScreeningPolicy) => BatchAnswer[];
   /** A worker could not load or died (it is replaced unless it could not load). */
   readonly onWorkerError?: (error: Error) => void;
 }
 
 export interface ScreeningPool {
   /** Each listing's answer under the policy, in the order given. */
-  screen(listings: readonly ScreeningListing[], policy: ScreeningPolicy): Promise<ScreenedItem[]>;
+  screen(listings: readonly ScreeningListing[], policy: ScreeningPolicy): Promise<BatchAnswer[]>;
   /** Settles once every worker has loaded or failed to (screening works before, in the caller's thread). */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -42,7 +42,7 @@ export type ScreeningWorkerRequest = {
 export type ScreeningWorkerMessage =
   | { readonly type: "ready" }
   | { readonly type: "load_failed"; readonly message: string }
-  | { readonly type: "screened"; readonly id: number; readonly results: ScreenedItem[] }
+  | { readonly type: "screened"; readonly id: number; readonly results: BatchAnswer[] }
   | { readonly type: "failed"; readonly id: number; readonly message: string };
 
 /** Listings per message: small enough to spread a batch over the workers, large enough to amortise the message. */
@@ -55,11 +55,11 @@ const callerSliceSize = 8;
 interface Task {
   readonly listings: readonly ScreeningListing[];
   readonly policy: ScreeningPolicy;
-  readonly results: ScreenedItem[];
+  readonly results: BatchAnswer[];
   /** Chunks not yet answered, plus one until all are sent. */
   outstanding: number;
   failed: boolean;
-  resolve(results: ScreenedItem[]): void;
+  resolve(results: BatchAnswer[]): void;
   reject(error: Error): void;
 }
 
@@ -96,7 +96,7 @@ export function createScreeningPool(options: ScreeningPoolOptions): ScreeningPoo
     if (--task.outstanding === 0 && !task.failed) task.resolve(task.results);
   };
 
-  const answer = (part: Part, results: readonly ScreenedItem[], offset: number) => {
+  const answer = (part: Part, results: readonly BatchAnswer[], offset: number) => {
     for (let i = 0; i < part.count; i++) part.task.results[part.start + i] = results[offset + i]!;
     settle(part.task);
   };
@@ -240,7 +240,7 @@ export function createScreeningPool(options: ScreeningPoolOptions): ScreeningPoo
   return {
     screen(listings, policy) {
       if (listings.length === 0) return Promise.resolve([]);
-      return new Promise<ScreenedItem[]>((resolve, reject) => {
+      return new Promise<BatchAnswer[]>((resolve, reject) => {
         const task: Task = { listings, policy, results: [], outstanding: 1, failed: false, resolve, reject };
         // Closing: what is still asked for is answered here.
         if (closed) return screenHere({ task, start: 0, count: listings.length });

@@ -2,7 +2,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { loadLexicon } from "../reference/load-lexicon.ts";
 import { readDetectionModel } from "../reference/load-model.ts";
 import { loadSpeciesIndex } from "../reference/reference-file.ts";
-import { screenListings } from "./screening.ts";
+import { screenBatchAnswers } from "./screening.ts";
 import type { ScreeningWorkerMessage, ScreeningWorkerRequest } from "./screening-pool.ts";
 
 // One worker of screening-pool.ts: loads what detection needs once, then screens one chunk of listings per message.
@@ -19,7 +19,7 @@ try {
   ]);
   port.on("message", ({ id, policy, listings }: ScreeningWorkerRequest) => {
     try {
-      send({ type: "screened", id, results: screenListings(listings, policy, lexicon, model) });
+      send({ type: "screened", id, results: screenBatchAnswers(listings, policy, lexicon, model) });
     } catch (error) {
       send({ type: "failed", id, message: String(error) });
     }
