@@ -150,7 +150,7 @@ describe("screening API", () => {
       { id: "ivory", title: "Bracelet", text: "ivoire véritable, 300 €, envoi possible — MP" },
       { text: "Live baby pangolin for sale, rare pet, cash only" },
       { id: "empty", text: "  " },
-      { id: 'quotes "and" \u2028 line', text: "Rhino horn cup \u0000 with certificate\ud800" },
+      { id: 'quotes "and" \u2028 line \udc00', text: "Rhino horn cup \u0000 with certificate\ud800" },
       { id: "plain", text: "Vintage wooden chess set, one pawn missing" },
     ];
     const response = await screenBatch(listings);
