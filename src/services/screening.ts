@@ -65,18 +65,18 @@ export interface ScreeningResult {
   readonly detectorVersion: string;
 }
 
+/** Why a listing could not be screened, in place of its answer. */
 export interface ScreeningItemError {
   readonly id?: string;
-  readonly index: number;
   readonly error: { readonly code: string; readonly message: string };
 }
 
 /** One listing's answer, or why it could not be screened. */
-export type ScreenedItem = ScreeningResult | Omit<ScreeningItemError, "index">;
+export type ScreenedItem = ScreeningResult | ScreeningItemError;
 
 export interface ScreeningService {
   screen(principal: Principal, listing: ScreeningListing): Promise<ScreeningResult>;
-  /** Each listing's answer in the order given, as JSON text (`BatchAnswer`), and how many got each verdict. */
+  /** Each listing's answer in the order given, as JSON in UTF-8 (`BatchAnswer`), and how many got each verdict. */
   screenBatch(
     principal: Principal,
     listings: readonly ScreeningListing[],
