@@ -286,6 +286,20 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     assert.equal(detection.verdict, "offer", detection.reasons.join(" | "));
     assert.ok(detection.review.some((line) => /claims of legality to check: 'Antique'/.test(line)));
   });
+
+  it("reads piano keys as ivory only when the advert says the keytops are real, and an estate sale as selling", () => {
+    const real = run("Antique piano with real ivory keys, needs tuning, collection only, offers over £300");
+    assert.deepEqual(taxonNames(real), ["Elephas maximus", "Loxodonta africana"]);
+    assert.equal(real.verdict, "offer", real.reasons.join(" | "));
+    const look = run("Upright piano, ivory keys, needs tuning, collection only, offers over £300");
+    assert.deepEqual(taxonNames(look), []);
+    assert.ok(look.reasons.includes("ignored 'ivory' inside 'ivory keys'"), look.reasons.join(" | "));
+    const sale = run("Estate sale this weekend! Silver, an ivory brooch and a carved tusk. Doors open 9am");
+    assert.ok(
+      sale.matches.some((match) => match.kind === "intent" && match.term === "estate sale"),
+      sale.reasons.join(" | "),
+    );
+  });
 });
 
 describe("reasons and score", () => {
