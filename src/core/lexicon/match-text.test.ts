@@ -31,6 +31,20 @@ describe("prepareMatchText undoes the tricks sellers use", () => {
     assert.deepEqual(words("i v o r y carving, t.u.s.k"), ["ivory", "carving", "tusk"]);
     assert.equal(originalOfWord("real i v o r y", 1), "i v o r y");
   });
+  it("joins spaced letters of an unspaced script into a word of that script, marks and all", () => {
+    const thai = prepareMatchText("ข า ย ง า ช้ า ง ราคาถูก");
+    assert.deepEqual(
+      thai.words.map((word) => [thai.text.slice(word.start, word.end), word.unspaced]),
+      [
+        ["ขายงาช้าง", true],
+        ["ราคาถูก", true],
+      ],
+    );
+    assert.equal(originalOfWord("出售 象 . 牙 . 手 . 镯", 1), "象 . 牙 . 手 . 镯");
+    // Words of several characters stay apart, and a chain never runs from one script into another.
+    assert.deepEqual(words("出售 象牙 手镯"), ["出售", "象牙", "手镯"]);
+    assert.deepEqual(words("a b c 象 牙 手"), ["abc", "象牙手"]);
+  });
   it("shrinks runs of a repeated letter but keeps real doubles", () => {
     assert.deepEqual(words("ivoryyyy Psittacus pangooolin"), ["ivory", "psittacus", "pangolin"]);
   });

@@ -281,6 +281,8 @@ class MatchTextBuilder {
   /** A chain of single letters with spacers between them ("i v o r y"): its first word and how many. */
   chainFirst = 0;
   chainLength = 0;
+  /** The chain's letters are of an unspaced script ("ข า ย", "象 牙"): joined, they are read as such a word. */
+  chainUnspaced = false;
   /** Where the last word `rewrite` worked on ends now. */
   rewrittenEnd = 0;
 
@@ -647,10 +649,15 @@ class MatchTextBuilder {
     tripled: boolean,
   ): number {
     let flags = firstFlags & isUnspaced ? unspacedWord : 0;
-    // Only a part of one letter as written (before any rewriting) can join a chain.
+    // Only a part of one letter as written (before any rewriting) can join a chain; in an unspaced script, with
+    // the marks it carries (Thai "ช้").
+    const unspacedLetter =
+      (firstFlags & (isLetter | isUnspaced)) === (isLetter | isUnspaced) &&
+      this.isOneLetterWithMarks(start, end);
     const singleLetter =
-      (firstFlags & (isLetter | isUnspaced)) === isLetter &&
-      (end - start === 1 || (end - start === 2 && isHighSurrogate(this.codes[start] as number)));
+      unspacedLetter ||
+      ((firstFlags & (isLetter | isUnspaced)) === isLetter &&
+        (end - start === 1 || (end - start === 2 && isHighSurrogate(this.codes[start] as number))));
     if (
       ((anyFlags & isLeet) !== 0 && (anyFlags & isLetter) !== 0 && this.countLetters(start, end) >= 2) ||
       ((anyFlags & isLatin) !== 0 && (anyFlags & isCyrillicOrGreek) !== 0) ||
@@ -664,7 +671,12 @@ class MatchTextBuilder {
       flags |= latinOnlyWord;
     }
     if (this.chainLength > 0) {
-      if (singleLetter && separator >= 0 && (flagsOf(separator) & isSpacer) !== 0) {
+      if (
+        singleLetter &&
+        unspacedLetter === this.chainUnspaced &&
+        separator >= 0 &&
+        (flagsOf(separator) & isSpacer) !== 0
+      ) {
         this.recordWord(start, end, flags);
         this.chainLength++;
         return end;
@@ -679,6 +691,7 @@ class MatchTextBuilder {
     if (singleLetter) {
       this.chainFirst = this.wordCount - 1;
       this.chainLength = 1;
+      this.chainUnspaced = unspacedLetter;
     }
     return end;
   }
@@ -752,8 +765,19 @@ class MatchTextBuilder {
     this.removeUnits(write, this.wordEnd(last) - write);
     this.wordCount = chainFirst;
     this.chainLength = 0;
-    const flags = this.rewrite(joinedStart, write, true);
+    const flags = this.rewrite(joinedStart, write, true) | (this.chainUnspaced ? unspacedWord : 0);
     this.recordWord(joinedStart, this.rewrittenEnd, flags);
+  }
+
+  /** Whether units [start, end) hold one letter and only marks after it. */
+  isOneLetterWithMarks(start: number, end: number): boolean {
+    const first = this.codePointAt(start, end);
+    for (let at = start + (first > 0xffff ? 2 : 1); at < end;) {
+      const value = this.codePointAt(at, end);
+      if ((flagsOf(value) & isMark) === 0) return false;
+      at += value > 0xffff ? 2 : 1;
+    }
+    return true;
   }
 
   moveUnit(from: number, to: number): void {
