@@ -303,7 +303,10 @@ function analyse(
   analysis: Omit<Analysis, "words" | "features" | "featureLabels"> & { evidence: Evidence[] };
 } {
   const fields = composeFields(advert);
-  const matchText = prepareMatchText(fields.text);
+  // The n-gram part of the score reads the words as written: how the lexicon cuts compounds, which changes with
+  // its vocabulary, then never changes the wording the model learned.
+  const written = prepareMatchText(fields.text);
+  const matchText = lexicon.splitCompounds(written);
   const candidates: Candidate[] = [];
   for (const match of lexicon.scan(matchText, fields.text))
     toCandidates(match, matchText, fields, lexicon, advert.language, candidates);
@@ -527,7 +530,7 @@ function analyse(
       buyer: wanted.length > 0,
     },
   };
-  return { matchText, analysis };
+  return { matchText: written, analysis };
 }
 
 /**

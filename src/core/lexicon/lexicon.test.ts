@@ -103,6 +103,80 @@ describe("Lexicon#scan", () => {
   });
 });
 
+describe("Lexicon#splitCompounds", () => {
+  /** The words of the advert after cutting compounds, and what the scan then finds, as the advert wrote it. */
+  const cut = (advert: string) => {
+    const prepared = lexicon.splitCompounds(prepareMatchText(advert));
+    const matches = lexicon.scan(prepared, advert).map((match) => {
+      const start = prepared.originalStart[match.start] as number;
+      const end = prepared.originalEnd[match.end - 1] as number;
+      return `${match.hit.type}: ${advert.slice(start, end)}`;
+    });
+    return { words: prepared.wordTexts(), matches };
+  };
+
+  it("cuts a compound after a term or common name it begins with, and quotes the part as written", () => {
+    assert.deepEqual(cut("Alte Elfenbeinfigur").words, ["alte", "elfenbein", "figur"]);
+    assert.ok(cut("Alte Elfenbeinfigur").matches.includes("vocabulary: Elfenbein"));
+    assert.ok(cut("Krokodilleder Tasche").matches.includes("name: Krokodil"));
+    assert.deepEqual(cut("상아팔찌를 팝니다").words, ["상아", "팔찌를", "팝니다"]);
+  });
+
+  it("cuts before a term a compound ends with, so that a phrase of the vocabulary reads across the cut", () => {
+    assert.deepEqual(cut("Schildpattoptik Brille").words, ["schildpatt", "optik", "brille"]);
+    assert.ok(cut("Schildpattoptik Brille").matches.includes("vocabulary: Schildpattoptik"));
+    assert.deepEqual(cut("Walrosselfenbein").words, ["walross", "elfenbein"]);
+  });
+
+  it("leaves keys, inflected keys, short parts and words of other languages whole", () => {
+    const unchanged = [
+      "Elfenbeinschnitzerei", // a key of its own
+      "Mammutelfenbein", // likewise: a substitute, not ivory
+      "천산갑을", // a key with a particle
+      "상아탑", // 상아 + one syllable: the ivory tower
+      "Wolfgang", // a name of four letters begins it
+      "storage", // "stor", a German name of the sturgeon, is too short
+      "Elfenbeins", // the rest is too short to be a word
+      "#ivorycarving", // only languages that compound are cut
+    ];
+    for (const advert of unchanged) {
+      const prepared = prepareMatchText(advert);
+      assert.equal(lexicon.splitCompounds(prepared), prepared, advert);
+    }
+  });
+
+  it("keeps every unit's place in the original, whatever it cuts", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.constantFrom("Elfenbein", "kette", "Schildpatt", "kamm", " ", "-", "상아", "팔찌", "é", "x"),
+          {
+            maxLength: 12,
+          },
+        ),
+        (parts) => {
+          const advert = parts.join("");
+          const prepared = prepareMatchText(advert);
+          const split = lexicon.splitCompounds(prepared);
+          // Without the spaces put in, the text and its map back to the original are the same.
+          const kept = [...split.codes.keys()].filter(
+            (at) => split.codes[at] !== 0x20 || split.originalStart[at] !== split.originalEnd[at],
+          );
+          assert.deepEqual(
+            kept.map((at) => split.codes[at]),
+            prepared.codes,
+          );
+          assert.deepEqual(
+            kept.map((at) => split.originalStart[at]),
+            prepared.originalStart,
+          );
+          assert.equal(split.wordCount >= prepared.wordCount, true);
+        },
+      ),
+    );
+  });
+});
+
 describe("DeletionIndex#mayBeNear", () => {
   it("answers a word it has seen as it answered it the first time", () => {
     // Few letters, so that words come back, and many words, so that they fight over the remembered slots.

@@ -1,8 +1,8 @@
 import { isUnspacedScript, nameKey, normalizeText } from "../text/normalize.ts";
-import { editDistance, type SpeciesIndex } from "../species/species-index.ts";
+import { editDistance, type SpeciesIndex, type TaxonName } from "../species/species-index.ts";
 import { KeyTrie } from "./key-trie.ts";
-import { prepareMatchText, textOf, WordFlag, type MatchText } from "./match-text.ts";
-import type { VocabularyEntry } from "./vocabulary.ts";
+import { prepareMatchText, splitWords, textOf, WordFlag, type MatchText } from "./match-text.ts";
+import type { TermKind, VocabularyEntry } from "./vocabulary.ts";
 
 /** What a stretch of advert text was recognised as. */
 export type LexiconHit =
@@ -28,6 +28,47 @@ const space = 0x20;
 // Read once: compiled code folds module constants, where it loads and checks a property at every use.
 const { root, dead } = KeyTrie;
 const { unspaced: unspacedWord, latinOnly: latinOnlyWord } = WordFlag;
+
+// Compounds: which keys may be read as a part of a longer word (see `splitCompounds`).
+/** Languages that write compounds as one word: "Elfenbeinfigur" is an ivory figurine, 상아팔찌 an ivory bangle. */
+const compoundingLanguages: ReadonlySet<string> = new Set([
+  "de",
+  "nl",
+  "sv",
+  "da",
+  "nb",
+  "no",
+  "fi",
+  "is",
+  "ko",
+]);
+/** The kinds of term that name a thing, and so make compounds; "zu verkaufen" or "gesucht" make none. */
+const compoundKinds: ReadonlySet<TermKind> = new Set([
+  "product",
+  "code",
+  "substitute",
+  "negative",
+  "lookalike",
+  "claim",
+  "colour",
+  "ambiguous",
+]);
+/** The key may begin a compound… */
+const beginsCompound = 1;
+/** …and end one ("Mammutelfenbein"): only curated terms (and Hangul names) do, as the end of a word is where a
+ *  name's letters are most often another word's ("lanner" in "planner"). */
+const endsCompound = 2;
+/**
+ * The shortest key read inside a word, and the shortest rest beside it, in letters (in Hangul syllables: 2 and
+ * 2). Shorter parts are too often plain letters of other words: "Wolf" in "Wolfgang", 상아 in 상아탑 (ivory
+ * tower); common names, which are many and collide more with words of other languages, need 6.
+ */
+const minimumTermPart = 5;
+const minimumNamePart = 6;
+const minimumRest = 3;
+const minimumHangulPart = 2;
+const hangulFirst = 0xac00;
+const hangulLast = 0xd7a3;
 
 /**
  * Every name of every taxon, every curated term and every abbreviated binomial ("M. javanica"), compiled for
@@ -70,6 +111,13 @@ export class Lexicon {
   readonly #epithets = new Map<number, ReadonlyArray<{ taxon: number; childEpithet: string }>>();
   /** The first word of every key: a walk from a word that is none of them (nor one inflected) is skipped. */
   readonly #firstWords = new BloomFilter(18);
+  /** For each key, whether it may be read as a part of a compound: bits `beginsCompound`, `endsCompound`. */
+  readonly #compoundRole: Uint8Array;
+  /** The last two units of every key that may end a word of a compounding language, hashed: a word that ends in
+   *  none of them needs no walk from each of its units. */
+  readonly #compoundEnds = new Uint32Array(1 << 7);
+  /** Cuts found by `splitCompounds`. */
+  #cuts: number[] = [];
   // Working memory for one scan, reused: found keys, and which words exact keys covered.
   readonly #found: Int32Array;
   readonly #foundEnds: Int32Array;
@@ -145,6 +193,28 @@ export class Lexicon {
     });
     this.#keyEntries = keys.map((key) => vocabularyByKey.get(key));
     this.#keyAbbreviations = keys.map((key) => abbreviations.get(key));
+    this.#compoundRole = Uint8Array.from(keys, (key, index) => {
+      if (key.includes(" ")) return 0;
+      const hangul = isHangul(key.charCodeAt(0));
+      let role = 0;
+      for (const entry of this.#keyEntries[index] ?? []) {
+        const { lang, kind, strength } = vocabulary[entry] as VocabularyEntry;
+        if (!compoundingLanguages.has(lang) || !compoundKinds.has(kind) || strength === "weak") continue;
+        if (key.length >= (hangul ? minimumHangulPart : minimumTermPart))
+          role |= beginsCompound | endsCompound;
+      }
+      for (const name of this.#keyNames[index] ?? []) {
+        const { lang, kind } = species.names[name] as TaxonName;
+        if (kind !== "common" || !compoundingLanguages.has(lang)) continue;
+        if (hangul) role |= key.length >= minimumHangulPart ? beginsCompound | endsCompound : 0;
+        else if (key.length >= minimumNamePart) role |= beginsCompound;
+      }
+      if (role & endsCompound) {
+        const bit = pairHash(key.charCodeAt(key.length - 2), key.charCodeAt(key.length - 1));
+        this.#compoundEnds[bit >>> 5] = (this.#compoundEnds[bit >>> 5] as number) | (1 << (bit & 31));
+      }
+      return role;
+    });
     // Filled in as keys are found; made by `map` so that they are dense arrays, not dictionaries.
     this.#nameHits = keys.map(() => undefined);
     this.#entryHits = keys.map(() => undefined);
@@ -157,6 +227,86 @@ export class Lexicon {
       const space = key.indexOf(" ");
       this.#firstWords.add(key, 0, space < 0 ? key.length : space);
     }
+  }
+
+  /**
+   * The text with its compounds cut into the words they are made of, where a part is a curated term or a common
+   * name of a language that compounds: "Elfenbeinfigur" → "elfenbein figur", 상아팔찌 → 상아 팔찌. Then every
+   * rule that reads words (colours, imitations, look-alikes) reads a compound as the words written apart:
+   * "elfenbeinfarbene" stays a colour, "Schildpattoptik" a look. Only words that are no key (nor the first word
+   * of one) are cut. Returns `matchText` itself when nothing is cut.
+   */
+  splitCompounds(matchText: MatchText): MatchText {
+    const { codes, wordData } = matchText;
+    const trie = this.#trie;
+    const cuts = this.#cuts;
+    cuts.length = 0;
+    for (let word = 0; word < wordData.length; word += 3) {
+      const start = wordData[word] as number;
+      const end = wordData[word + 1] as number;
+      const hangul = isHangul(codes[start] as number);
+      if (!hangul && !((wordData[word + 2] as number) & latinOnlyWord)) continue;
+      const shortest = hangul ? 2 * minimumHangulPart : minimumTermPart + minimumRest;
+      if (end - start < shortest) continue;
+      // A key, or the start of one, is read whole by `scan`; so is a word that is one without its ending.
+      const whole = trie.walk(root, codes, start, end);
+      if (whole !== dead && (trie.keyAt(whole) >= 0 || trie.next(whole, space) !== dead)) continue;
+      const ending = inflectionCut(codes, start, end);
+      if (ending > 0) {
+        const lemma = trie.walk(root, codes, start, end - ending);
+        if (lemma !== dead && trie.keyAt(lemma) >= 0) continue;
+      }
+      this.#cutCompound(codes, start, end, hangul ? minimumHangulPart : minimumRest, 0);
+    }
+    return cuts.length === 0
+      ? matchText
+      : splitWords(
+          matchText,
+          cuts.sort((a, b) => a - b),
+        );
+  }
+
+  /**
+   * Cuts codes[start…end) after the longest key it begins with, or else before the longest it ends with, each
+   * leaving at least `rest` units beside it; then cuts the rest again.
+   */
+  #cutCompound(codes: readonly number[], start: number, end: number, rest: number, depth: number): void {
+    if (depth > 3 || end - start < rest) return;
+    const prefix = this.#compoundPart(codes, start, end, beginsCompound, rest);
+    if (prefix > start) {
+      if (prefix < end) {
+        this.#cuts.push(prefix);
+        this.#cutCompound(codes, prefix, end, rest, depth + 1);
+      }
+      return;
+    }
+    const bit = pairHash(codes[end - 2] as number, codes[end - 1] as number);
+    if (!((this.#compoundEnds[bit >>> 5] as number) & (1 << (bit & 31)))) return;
+    for (let from = start + rest; from < end; from++) {
+      if (this.#compoundPart(codes, from, end, endsCompound, 0) !== end) continue;
+      this.#cuts.push(from);
+      this.#cutCompound(codes, start, from, rest, depth + 1);
+      return;
+    }
+  }
+
+  /**
+   * Where the longest key with the `role` bit that begins at `from` ends, leaving `rest` units or more before
+   * `end` (or none); `from` when there is none.
+   */
+  #compoundPart(codes: readonly number[], from: number, end: number, role: number, rest: number): number {
+    const trie = this.#trie;
+    const roles = this.#compoundRole;
+    let found = from;
+    let state = root;
+    for (let at = from; at < end;) {
+      state = trie.next(state, codes[at] as number);
+      if (state === dead) break;
+      at++;
+      const key = trie.keyAt(state);
+      if (key >= 0 && (roles[key] as number) & role && (at === end || end - at >= rest)) found = at;
+    }
+    return found;
   }
 
   /**
@@ -440,6 +590,15 @@ function suffixCode(suffix: string): number {
  * How many units of the key in [start, end) of the text are its inflection: the longest ending or particle it
  * ends with, when what is left is long enough (the same rule as `withoutInflection`). 0 when none.
  */
+function isHangul(unit: number): boolean {
+  return unit >= hangulFirst && unit <= hangulLast;
+}
+
+/** A hash of two UTF-16 units to 12 bits. */
+function pairHash(first: number, second: number): number {
+  return Math.imul(first * 65599 + second, 0x9e3779b1) >>> 20;
+}
+
 function inflectionCut(codes: readonly number[], start: number, end: number): number {
   const last = codes[end - 1] as number;
   // Every ending is Cyrillic, every particle a Hangul syllable.

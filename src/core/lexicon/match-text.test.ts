@@ -1,7 +1,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { prepareMatchText, WordFlag, type MatchText } from "./match-text.ts";
+import { prepareMatchText, splitWords, WordFlag, type MatchText } from "./match-text.ts";
 
 const words = (input: string) => {
   const prepared = prepareMatchText(input);
@@ -205,5 +205,25 @@ describe("prepareMatchText's arrays", () => {
     const prepared = prepareMatchText(long);
     assert.equal(prepared.wordCount, 80_000);
     assert.equal(prepared.text, long.trim());
+  });
+});
+
+describe("splitWords", () => {
+  it("puts a space that stands for no character at each cut, and the parts keep their word's flags", () => {
+    const prepared = prepareMatchText("Alte Elfenb3infigur");
+    const split = splitWords(prepared, [14]);
+    assert.deepEqual(split.wordTexts(), ["alte", "elfenbein", "figur"]);
+    assert.equal(split.originalStart[14], 14);
+    assert.equal(split.originalEnd[14], 14);
+    assert.equal("Alte Elfenb3infigur".slice(split.originalStart[15], split.originalEnd[19]), "figur");
+    assert.equal(split.words[1]?.deobfuscated, true);
+    assert.equal(split.words[2]?.deobfuscated, true);
+    assert.equal(splitWords(prepared, []), prepared);
+  });
+
+  it("refuses a cut that is not inside a word", () => {
+    const prepared = prepareMatchText("ivory bangle");
+    assert.throws(() => splitWords(prepared, [5]), /cut 5 is not inside a word/);
+    assert.throws(() => splitWords(prepared, [12]), /cut 12 is not inside a word/);
   });
 });

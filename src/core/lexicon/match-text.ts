@@ -890,6 +890,51 @@ export function prepareMatchText(original: string): MatchText {
   return builder.prepare(original);
 }
 
+/**
+ * The prepared text with a space put in at each of `cuts` (offsets in `codes`, ascending, each inside a word), so
+ * that a compound ("elfenbeinfigur") is read as the words it is made of. Each new space stands for no character
+ * of the original, like the one between the words of "#IvoryForSale"; the parts keep their word's flags.
+ */
+export function splitWords(matchText: MatchText, cuts: readonly number[]): MatchText {
+  if (cuts.length === 0) return matchText;
+  const { codes, originalStart, originalEnd, wordData } = matchText;
+  const newCodes: number[] = [];
+  const newStarts: number[] = [];
+  const newEnds: number[] = [];
+  const newWords: number[] = [];
+  let cut = 0;
+  let copied = 0;
+  const copyTo = (end: number) => {
+    for (; copied < end; copied++) {
+      newCodes.push(codes[copied] as number);
+      newStarts.push(originalStart[copied] as number);
+      newEnds.push(originalEnd[copied] as number);
+    }
+  };
+  for (let word = 0; word < wordData.length; word += 3) {
+    const start = wordData[word] as number;
+    const end = wordData[word + 1] as number;
+    const flags = wordData[word + 2] as number;
+    copyTo(start);
+    let partStart = newCodes.length;
+    for (; cut < cuts.length && (cuts[cut] as number) < end; cut++) {
+      const at = cuts[cut] as number;
+      if (at <= start) throw new RangeError(`cut ${at} is not inside a word`);
+      copyTo(at);
+      newWords.push(partStart, newCodes.length, flags);
+      newCodes.push(0x20);
+      newStarts.push(originalEnd[at - 1] as number);
+      newEnds.push(originalStart[at] as number);
+      partStart = newCodes.length;
+    }
+    copyTo(end);
+    newWords.push(partStart, newCodes.length, flags);
+  }
+  if (cut < cuts.length) throw new RangeError(`cut ${cuts[cut]} is not inside a word`);
+  copyTo(codes.length);
+  return new PreparedText(newCodes, newStarts, newEnds, newWords, matchText.symbolMask);
+}
+
 /** The string of the UTF-16 units in `codes[from…to)`. */
 export function textOf(codes: readonly number[], from: number, to: number): string {
   let text = "";
