@@ -602,7 +602,7 @@ function pairHash(first: number, second: number): number {
 function inflectionCut(codes: readonly number[], start: number, end: number): number {
   const last = codes[end - 1] as number;
   // Every ending is Cyrillic, every particle a Hangul syllable.
-  if (!((last >= 0x430 && last <= 0x44f) || (last >= 0xac00 && last <= 0xd7a3))) return 0;
+  if (!((last >= 0x430 && last <= 0x44f) || isHangul(last))) return 0;
   for (let length = 3; length >= 1; length--) {
     if (end - length < start) continue;
     let code = length;
