@@ -93,8 +93,11 @@ const builtAtRunTime: {
 }[] = [
   {
     file: "src/core/detect/signals.ts",
-    builtFrom: "the fixed currency, number and multiplier alternatives above the patterns",
-    regexes: async () => (await import("../src/core/detect/signals.ts")).pricePatterns,
+    builtFrom: "the fixed currency, number, multiplier and dating alternatives above the patterns",
+    regexes: async () => {
+      const { pricePatterns, datingPatterns } = await import("../src/core/detect/signals.ts");
+      return [...pricePatterns, ...datingPatterns];
+    },
   },
   {
     file: "src/core/text/normalize.ts",

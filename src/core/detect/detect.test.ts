@@ -287,6 +287,42 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     assert.ok(detection.review.some((line) => /claims of legality to check: 'Antique'/.test(line)));
   });
 
+  it("reads a catalogue's dating as an age claimed, in any language, and a later date as none", () => {
+    const dated = (text: string) =>
+      run(text).matches.filter((match) => match.kind === "claim" && match.term === "dating");
+    const circa = run("Antique Chinese carved ivory figure, circa 1880. Auction Lot 375, estimate £2,000");
+    assert.ok(circa.review.some((line) => line === "claims of legality to check: 'Antique', 'circa 1880'"));
+    assert.deepEqual(
+      dated("Carved ivory okimono, 1890s, 19th c. or earlier").map(({ text, start, end }) => [
+        text,
+        start,
+        end,
+      ]),
+      [
+        ["1890s", 22, 27],
+        ["19th c.", 29, 36],
+      ],
+    );
+    for (const [text, dating] of [
+      ["Statuette en ivoire, XIXe siècle, 850 €", "XIXe siècle"],
+      ["Elfenbein Netsuke, um 1900, VB 450 €", "um 1900"],
+      ["Нэцкэ из слоновой кости, XIX век", "XIX век"],
+      ["清代象牙笔筒，十九世纪，私聊", "十九世纪"],
+      ["象牙笔筒19世纪私聊", "19世纪"],
+    ] as const) {
+      assert.deepEqual(
+        dated(text).map((match) => match.text),
+        [dating],
+        text,
+      );
+    }
+    // A quantity about a number, a recent year and the twentieth century date nothing.
+    assert.deepEqual(
+      dated("Elfenbein-Optik Figur, ca. 1500 g, born 2019, 1960s style, XX siècle, 21st century"),
+      [],
+    );
+  });
+
   it("reads piano keys as ivory only when the advert says the keytops are real, and an estate sale as selling", () => {
     const real = run("Antique piano with real ivory keys, needs tuning, collection only, offers over £300");
     assert.deepEqual(taxonNames(real), ["Elephas maximus", "Loxodonta africana"]);

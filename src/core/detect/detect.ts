@@ -13,7 +13,7 @@ import {
   type FeatureName,
   type FeatureValues,
 } from "./model.ts";
-import { findPatternSignals, type PatternSignal } from "./signals.ts";
+import { findDatings, findPatternSignals, patternStarts, type PatternSignal } from "./signals.ts";
 
 export const detectorVersion = "wildtrawl-detect/1.0.0";
 
@@ -310,7 +310,13 @@ function analyse(
   const candidates: Candidate[] = [];
   for (const match of lexicon.scan(matchText, fields.text))
     toCandidates(match, matchText, fields, lexicon, advert.language, candidates);
-  for (const signal of findPatternSignals(fields.text)) candidates.push(signalCandidate(signal, fields));
+  const starts = patternStarts(fields.text);
+  for (const signal of findPatternSignals(fields.text, starts))
+    candidates.push(signalCandidate(signal, fields));
+  for (const dating of findDatings(fields.text, starts.digitRuns)) {
+    const span = spanAt(fields, dating.start);
+    candidates.push(new Candidate(dating.text, span, dating.start, dating.end, false, datingTemplate));
+  }
   const resolved = requireContextForAmbiguousNames(
     readOtherAnimalsIvory(
       readImitations(readColourUses(resolveOverlaps(candidates), fields.text), fields.text),
@@ -1026,14 +1032,18 @@ function signalCandidate(signal: PatternSignal, fields: ComposedFields): Candida
 }
 
 const signalTemplates: Readonly<Record<PatternSignal["kind"], CandidateTemplate>> = {
-  price: signalTemplate("price"),
-  contact: signalTemplate("contact"),
-  link: signalTemplate("link"),
+  price: patternTemplate("price", "price", priorPoints.price),
+  contact: patternTemplate("contact", "contact", priorPoints.contact),
+  link: patternTemplate("link", "link", priorPoints.link),
 };
 
-function signalTemplate(kind: PatternSignal["kind"]): CandidateTemplate {
+/** A dating ("c.1890", "19th century") claims the age that antique exemptions ask for: a claim to check. */
+const datingTemplate = patternTemplate("dating", "claim", 0);
+
+/** What a match found by pattern, not by a key, becomes: no taxa, no language. */
+function patternTemplate(term: string, kind: MatchKind, points: number): CandidateTemplate {
   return {
-    term: kind,
+    term,
     kind,
     lang: undefined,
     taxa: [],
@@ -1042,7 +1052,7 @@ function signalTemplate(kind: PatternSignal["kind"]): CandidateTemplate {
     strength: undefined,
     source: undefined,
     distance: undefined,
-    points: priorPoints[kind],
+    points,
   };
 }
 

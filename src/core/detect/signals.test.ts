@@ -2,6 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import {
+  findDatings,
   findPatternSignals,
   matchesNear,
   numberSearches,
@@ -92,6 +93,53 @@ describe("contacts and links", () => {
   });
 });
 
+describe("datings", () => {
+  const datings = (text: string) => findDatings(text).map((dating) => dating.text);
+  it("finds approximate years, decades and centuries before 1950, as written", () => {
+    assert.deepEqual(datings("Ivory okimono c.1890, 14 cm, circa 1880 or ca. 1900"), [
+      "c.1890",
+      "circa 1880",
+      "ca. 1900",
+    ]);
+    assert.deepEqual(datings("gloves 1940s/1950s, boxes 1860s-1870s, a 1920's frame"), [
+      "1940s",
+      "1860s",
+      "1870s",
+      "1920's",
+    ]);
+    assert.deepEqual(datings("18th c., 19th-century, 17th century, 16thC"), [
+      "18th c.",
+      "19th-century",
+      "17th century",
+      "16thC",
+    ]);
+    assert.deepEqual(datings("du 19e siècle, 19. Jh., um 1880, 19 век, 19世纪的"), [
+      "19e siècle",
+      "19. Jh.",
+      "um 1880",
+      "19 век",
+      "19世纪",
+    ]);
+  });
+  it("finds centuries in Roman and Chinese numerals beside the word for century", () => {
+    assert.deepEqual(datings("marfil siglo XIX, avorio secolo XVIII, XIXe siècle, XVII век, 十八世纪"), [
+      "siglo XIX",
+      "secolo XVIII",
+      "XIXe siècle",
+      "XVII век",
+      "十八世纪",
+    ]);
+  });
+  it("dates nothing with a later year, the twentieth century, a quantity or a number inside a word", () => {
+    assert.deepEqual(
+      datings(
+        "born 2019, 1960s, c.1955, 20th century, 21st c., XX siècle, siglo XXI, ca. 1500 €, ca. 1200 g, abc1890s, MX1900s",
+      ),
+      [],
+    );
+  });
+});
+
 describe("matching only where numbers start", () => {
   // Characters prices and phone numbers are made of, and letters around them, so that near-misses are common.
   const pieces = [
@@ -131,6 +179,22 @@ describe("matching only where numbers start", () => {
     "(",
     ")",
     "\n",
+    // Datings: approximate years, decades and centuries, and what a quantity after them looks like.
+    "1890",
+    "1960",
+    "19",
+    "c.",
+    "ca",
+    "circa ",
+    "um ",
+    "s",
+    "'s",
+    "th",
+    " century",
+    "e siècle",
+    "век",
+    "世纪",
+    " g",
   ];
   it("finds exactly what a scan of every position finds (property)", () => {
     forTextsOf(pieces, 40, (text) => {

@@ -131,7 +131,76 @@ const messengerHandleSearch: Search = {
 };
 const linkSearch: Search = { sticky: /https?:\/\/[^\s<>"']+|\bwww\.[^\s<>"']+|\{\{URL\}\}/iuy, lead: 0 };
 
-export function findPatternSignals(original: string): PatternSignal[] {
+// Datings: how a catalogue or a seller dates a piece ("c.1890", "1920s", "19th century", "XIXe siècle", "19世纪").
+// An age before the bans is the antique claim under which old ivory, shell and horn are sold, so a dating is a claim
+// to check. Only years and centuries before 1950 count: "2019" or "the 21st century" claim nothing.
+const datedYear = String.raw`(?:1[4-8][0-9]{2}|19[0-4][0-9])`;
+const datedDecade = String.raw`(?:1[4-8][0-9]0|19[0-4]0)['’]?s`;
+const endsItsWord = String.raw`(?![\p{L}\p{Nd}])`;
+// "ca. 1500 €", "ca. 1200 g": German and others write "about" before amounts too.
+const notAQuantity = String.raw`(?!\s?(?:[€$£¥₫₽%]|eur|euros?|usd|dollars?|pounds?|g|gr|grams?|gramm|kg|cm|mm|ml|m|km|stück|stk|pcs|x)(?![\p{L}]))`;
+const datingSearch: Search = {
+  sticky: new RegExp(
+    String.raw`(?:(?:circa|ca\.?|c\.?|vers|hacia|cerca de|por volta de|intorno al|um|около|ок\.)\s?${datedYear}${notAQuantity}` +
+      String.raw`|${datedDecade}` +
+      String.raw`|1[0-9](?:th[\s-]?(?:century|centuries|cent\.?|c\.?)|(?:e|è|ème|eme)\s?siècles?|\.\s?(?:jahrhunderts?|jh\.?)|\s?век[аеу]?))` +
+      endsItsWord,
+    "iuy",
+  ),
+  // "por volta de " before the year.
+  lead: 13,
+  notAfter: letterOrDigit,
+};
+// Chinese and Japanese write no space between words: "象牙19世纪" dates the ivory.
+const centuryInHanSearch: Search = {
+  sticky: /1[0-9]\s?世[纪紀]/uy,
+  lead: 0,
+  notAfter: new UnitClass(/^\p{Nd}$/u),
+};
+// Centuries in Roman or Chinese numerals, X to XIX: "siglo XIX", "XVIIIe siècle", "XIX век", "十九世纪". Most adverts
+// have none of the words around them, and then the search does not run.
+const romanCentury = String.raw`X(?:IX|IV|V?I{0,3})`;
+const centuryInWords = new RegExp(
+  String.raw`(?<![\p{L}\p{Nd}])(?:(?:siglos?|s[ée]culos?|secolo|sec\.)\s?${romanCentury}|${romanCentury}(?:e|è|ème|eme)?\s?(?:siècles?|secolo|век[аеу]?))${endsItsWord}` +
+    String.raw`|十[一二三四五六七八九]?世[纪紀]`,
+  "giu",
+);
+// Exported for test/redos-sweep.test.ts, as the price patterns are.
+export const datingPatterns: readonly RegExp[] = [
+  datingSearch.sticky,
+  centuryInHanSearch.sticky,
+  centuryInWords,
+];
+const centuryWordMark = /siglo|s[ée]culo|si[èe]cle|secolo|sec\.|век|世[纪紀]/iu;
+
+export interface Dating {
+  readonly text: string;
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The datings of the advert (see `datingSearch`), in order and apart; `starts` as `patternStarts` gives them. */
+export function findDatings(
+  original: string,
+  starts: readonly number[] = patternStarts(original).digitRuns,
+): Dating[] {
+  const spans = matchesNear(original, datingSearch, starts);
+  spans.push(...matchesNear(original, centuryInHanSearch, starts));
+  if (centuryWordMark.test(original)) {
+    for (const found of original.matchAll(centuryInWords))
+      spans.push(found.index, found.index + found[0].length);
+  }
+  const datings: Dating[] = [];
+  for (let index = 0; index < spans.length; index += 2) {
+    const start = spans[index] as number;
+    const end = spans[index + 1] as number;
+    if (datings.some((dating) => start < dating.end && end > dating.start)) continue;
+    datings.push({ text: original.slice(start, end), start, end });
+  }
+  return datings.sort((a, b) => a.start - b.start);
+}
+
+export function findPatternSignals(original: string, starts = patternStarts(original)): PatternSignal[] {
   const signals: PatternSignal[] = [];
   const add = (kind: SignalKind, start: number, end: number) => {
     for (const signal of signals) if (start < signal.end && end > signal.start) return;
@@ -145,7 +214,6 @@ export function findPatternSignals(original: string): PatternSignal[] {
     for (let index = 0; index < spans.length; index += 2)
       add(kind, spans[index] as number, spans[index + 1] as number);
   };
-  const starts = patternStarts(original);
   // Each pattern is tried only where it can start (see `matchesNear`).
   addAll("link", matchesNear(original, linkSearch, linkStarts(original)));
   addAll("contact", matchesNear(original, messengerHandleSearch, starts.messengerHandles));
@@ -172,7 +240,12 @@ function asciiDigitsIn(text: string, start: number, end: number): number {
 }
 
 /** The patterns that start at a number: for the differential test. */
-export const numberSearches = (): readonly Search[] => [...priceSearches, phoneSearch];
+export const numberSearches = (): readonly Search[] => [
+  ...priceSearches,
+  phoneSearch,
+  datingSearch,
+  centuryInHanSearch,
+];
 
 /** The patterns that start with a word, with where they can start: for the differential test. */
 export const wordSearches = (): ReadonlyArray<{
