@@ -1,7 +1,7 @@
 /**
  * Sale signals found by pattern rather than by dictionary: prices in the formats and currencies of the trade,
- * phone numbers and messenger handles, and links. Patterns run on the original text so that the offsets they
- * report are the seller's own characters.
+ * phone numbers and messenger handles, and links; and datings of a piece (`findDatings`), an age claimed. Patterns
+ * run on the original text so that the offsets they report are the seller's own characters.
  */
 export type SignalKind = "price" | "contact" | "link";
 
