@@ -63,7 +63,7 @@ describe("wildtrawl eval and model train", () => {
     assert.ok((report?.citesOffer.f1 ?? 0) > 0.9, JSON.stringify(report?.citesOffer));
     assert.ok((report?.byLanguage.length ?? 0) >= 12);
     assert.ok(
-      (await readFile(defaultDetectionModelPath, "utf8")).includes('"format": "wildtrawl-detection-model/1"'),
+      (await readFile(defaultDetectionModelPath, "utf8")).includes('"format": "wildtrawl-detection-model/2"'),
     );
   });
 });

@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline";
 import type { Command } from "commander";
 import { UsageError, WildtrawlError } from "../core/errors.ts";
-import { detect, type Advert, type Detection } from "../core/detect/detect.ts";
+import { detect, type Advert, type Detection, type ScorePart } from "../core/detect/detect.ts";
 import type { DetectionModel } from "../core/detect/model.ts";
 import type { Lexicon } from "../core/lexicon/lexicon.ts";
 import { loadLexicon } from "../reference/load-lexicon.ts";
@@ -198,6 +198,7 @@ async function detectLines(lexicon: Lexicon, model: DetectionModel, context: Cli
         id: advert.id,
         verdict: detection.verdict,
         score: detection.score,
+        offersWildlife: detection.offersWildlife,
         taxa: detection.taxa
           .filter((taxon) => taxon.listed)
           .map((taxon) => ({
@@ -241,8 +242,11 @@ function formatDetection(detection: Detection): string {
   const lines = [...detection.reasons];
   if (detection.review.length > 0) lines.push(...detection.review.map((item) => `review: ${item}`));
   lines.push("score:");
-  for (const part of detection.scoreParts)
-    lines.push(`  ${part.points >= 0 ? "+" : ""}${part.points.toFixed(2)}  ${part.label}`);
+  const pointsOf = (parts: readonly ScorePart[]) =>
+    parts.map((part) => `  ${part.points >= 0 ? "+" : ""}${part.points.toFixed(2)}  ${part.label}`);
+  lines.push(...pointsOf(detection.scoreParts));
+  if (detection.wildlifeScoreParts)
+    lines.push("wildlife-offer score:", ...pointsOf(detection.wildlifeScoreParts));
   return lines.join("\n");
 }
 

@@ -180,7 +180,7 @@ describe("wildtrawl review", () => {
     assert.equal(trained.code, exitCodes.ok, trained.stderr);
     assert.match(trained.stderr, /^2 reviewed listings from the database/);
     assert.match(trained.stdout, /fit on 2 adverts \(0 held out\)/);
-    assert.match(await readFile(out, "utf8"), /"format": "wildtrawl-detection-model\/1"/);
+    assert.match(await readFile(out, "utf8"), /"format": "wildtrawl-detection-model\/2"/);
     const nothing = await runCli(registerDetectionCommands, ["model", "train", "--out", out], {
       env: { WILDTRAWL_DATABASE_URL: databaseUrl },
     });

@@ -21,18 +21,36 @@ export async function readDetectionModel(file: string): Promise<DetectionModel> 
   }
 }
 
-/** The model as JSON with one line per n-gram row of 16 weights, so that diffs of a retrained file stay readable. */
+/**
+ * The model as JSON with one line per row of 16 n-gram weights (of each score), so that diffs of a retrained file
+ * stay readable.
+ */
 export function serializeDetectionModel(model: DetectionModel): string {
-  const { ngrams, ...rest } = model;
-  const rows: string[] = [];
-  for (let at = 0; at < ngrams.weights.length; at += 16)
-    rows.push(`      ${JSON.stringify(ngrams.weights.slice(at, at + 16)).slice(1, -1)}`);
+  const { ngrams, wildlifeOffer, ...rest } = model;
+  const rows = (weights: readonly number[], indent: string) => {
+    const lines: string[] = [];
+    for (let at = 0; at < weights.length; at += 16)
+      lines.push(`${indent}  ${JSON.stringify(weights.slice(at, at + 16)).slice(1, -1)}`);
+    return `[\n${lines.join(",\n")}\n${indent}]`;
+  };
   const head = JSON.stringify(
-    { ...rest, ngrams: { size: ngrams.size, buckets: ngrams.buckets, weights: [] } },
+    {
+      ...rest,
+      ngrams: { size: ngrams.size, buckets: ngrams.buckets, weights: "@citesOffer" },
+      // The table last, after the small parts a reader looks for.
+      wildlifeOffer: {
+        bias: wildlifeOffer.bias,
+        weights: wildlifeOffer.weights,
+        training: wildlifeOffer.training,
+        ngramWeights: "@wildlifeOffer",
+      },
+    },
     null,
     2,
   );
-  return `${head.replace('"weights": []', `"weights": [\n${rows.join(",\n")}\n    ]`)}\n`;
+  return `${head
+    .replace('"@citesOffer"', rows(ngrams.weights, "    "))
+    .replace('"@wildlifeOffer"', rows(wildlifeOffer.ngramWeights, "    "))}\n`;
 }
 
 export async function writeDetectionModel(file: string, model: DetectionModel): Promise<void> {

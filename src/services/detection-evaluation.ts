@@ -115,7 +115,9 @@ export function evaluateDetection(
     adverts: labelled.length,
     leftOutUnsure: adverts.length - labelled.length,
     citesOffer: rates(results.map((result) => [isCitesOffer(result.advert), offer(result.detection)])),
-    anyOffer: rates(results.map((result) => [result.advert.label_offer === true, offer(result.detection)])),
+    anyOffer: rates(
+      results.map((result) => [result.advert.label_offer === true, result.detection.offersWildlife]),
+    ),
     taxa: {
       precision: ratio(taxaPredictedRight, taxaPredicted),
       recall: ratio(taxaLabelledFound, taxaLabelled),

@@ -17,7 +17,7 @@ export interface TrainingResult {
 
 /**
  * Fits the detection weights to labelled sets, leaving out the held-out quarter (ids divisible by four) and
- * unsure labels. The label learned is a CITES-relevant offer.
+ * unsure labels. The first score learns CITES-relevant offers, the second any offer of wildlife (`label_offer`).
  */
 export function trainDetectionModel(sets: readonly LabelledSet[], lexicon: Lexicon): TrainingResult {
   const examples: TrainingExample[] = [];
@@ -42,7 +42,8 @@ export function trainDetectionModel(sets: readonly LabelledSet[], lexicon: Lexic
       examples.push({
         features: analysis.features,
         ngrams: ngramBuckets(analysis.words, size, buckets),
-        label: isCitesOffer(advert),
+        citesOffer: isCitesOffer(advert),
+        wildlifeOffer: advert.label_offer,
         source: set.file,
       });
     }

@@ -419,3 +419,59 @@ describe("the wording", () => {
     }
   });
 });
+
+describe("an offer of wildlife that is not CITES-listed", () => {
+  let shipped: (text: string) => Detection;
+  before(async () => {
+    const model = await readDetectionModel(defaultDetectionModelPath);
+    shipped = (text) => detect({ text }, lexicon, { model });
+  });
+
+  it("is weighed by the wildlife-offer score: mammoth ivory and a budgerigar on sale are offers of wildlife", () => {
+    for (const text of [
+      "Hand-carved mammoth ivory netsuke of a fisherman, Siberian, $180, ships worldwide",
+      "Baby budgies for sale, hand tame, $40 each",
+    ]) {
+      const detection = shipped(text);
+      assert.equal(detection.verdict, "none", text);
+      assert.equal(detection.offersWildlife, true, text);
+      assert.ok((detection.wildlifeScore ?? 0) >= 0.5, `${text}: ${detection.wildlifeScore}`);
+      assert.match(detection.reasons[1] ?? "", /^Offers wildlife, though not as a CITES offer/);
+    }
+  });
+
+  it("explains every point of the wildlife-offer score", () => {
+    const detection = shipped("Mammoth ivory pendant, legally sourced from Siberia, €120");
+    const parts = detection.wildlifeScoreParts ?? [];
+    assert.ok(
+      parts.some((part) => part.label.startsWith("claimed legal substitute")),
+      JSON.stringify(parts),
+    );
+    const total = parts.reduce((sum, part) => sum + part.points, 0);
+    assert.ok(Math.abs(1 / (1 + Math.exp(-total)) - (detection.wildlifeScore ?? -1)) < 0.001, String(total));
+  });
+
+  it("counts every CITES offer, and decides nothing for a buyer, a report or a colour", () => {
+    const offer = shipped("Selling elephant ivory bangle, DM for price");
+    assert.equal(offer.verdict, "offer");
+    assert.equal(offer.offersWildlife, true);
+    assert.equal(offer.wildlifeScore, undefined);
+    for (const text of [
+      "Wanted: mammoth ivory carving, paying up to $200",
+      "Is mammoth ivory legal? What collectors should know about the trade",
+      "Ivory lace wedding dress, size 10, worn once, $200",
+    ]) {
+      const detection = shipped(text);
+      assert.equal(detection.offersWildlife, false, text);
+      assert.equal(detection.wildlifeScore, undefined, text);
+    }
+  });
+
+  it("is no offer when the wildlife-offer score says so", () => {
+    // The hand-set prior weighs a bare link and a substitute too lightly to call it an offer.
+    const detection = run("Mammoth ivory carving {{URL}}");
+    assert.equal(detection.offersWildlife, false);
+    assert.ok((detection.wildlifeScore ?? 1) < 0.5, String(detection.wildlifeScore));
+    assert.match(detection.reasons[1] ?? "", /^Offers no wildlife either/);
+  });
+});

@@ -89,6 +89,18 @@ export interface Detection {
   readonly matches: readonly DetectionMatch[];
   /** Every point of the score, the bias included: their sum, through the calibration, is the score. */
   readonly scoreParts: readonly ScorePart[];
+  /**
+   * Whether the advert offers wildlife, CITES-listed or not: every `offer`, and an offer of an unlisted animal or
+   * plant or a product of one (mammoth ivory, a budgerigar), which the wildlife-offer score decides.
+   */
+  readonly offersWildlife: boolean;
+  /**
+   * The wildlife-offer score and every point of it, for an advert that is no CITES offer but names wildlife (a
+   * taxon, listed or not, a product such as a live animal or a skin, or a claimed substitute) with signs of a sale
+   * and no buyer: the only adverts it decides.
+   */
+  readonly wildlifeScore?: number;
+  readonly wildlifeScoreParts?: readonly ScorePart[];
   readonly reasons: readonly string[];
   /** Things a person should look at whatever the verdict (claimed substitutes, appendix splits). */
   readonly review: readonly string[];
@@ -257,7 +269,13 @@ export interface Analysis {
   readonly words: readonly string[];
   readonly reasons: readonly string[];
   readonly review: readonly string[];
-  readonly gates: { readonly listedTaxon: boolean; readonly intent: boolean; readonly buyer: boolean };
+  readonly gates: {
+    readonly listedTaxon: boolean;
+    readonly intent: boolean;
+    readonly buyer: boolean;
+    /** A taxon, listed or not, a product of wildlife or a claimed substitute: what an offer of wildlife needs. */
+    readonly wildlife: boolean;
+  };
 }
 
 export function analyseAdvert(advert: Advert, lexicon: Lexicon): Analysis {
@@ -534,6 +552,7 @@ function analyse(
       listedTaxon: listedTaxa.length > 0,
       intent,
       buyer: wanted.length > 0,
+      wildlife: taxa.length > 0 || products.length > 0 || substitutes.length > 0,
     },
   };
   return { matchText: written, analysis };
@@ -546,23 +565,33 @@ function analyse(
 export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions = {}): Detection {
   const model = options.model ?? priorModel;
   const { matchText, analysis } = analyse(advert, lexicon);
-  const scoreParts: ScorePart[] = [
-    { label: "base rate (most adverts offer no CITES taxon)", points: round(model.bias) },
-  ];
   // Only the few features present, in the model's order.
   const present = sortFew(analysis.evidence, (a, b) => a.index - b.index);
-  for (const { feature, value, label } of present) {
-    const pointsForFeature = round(model.weights[feature] * value);
-    if (pointsForFeature !== 0) scoreParts.push({ label, points: pointsForFeature });
-  }
-  const wording = ngramContribution(matchText, model);
-  if (wording.points !== 0) scoreParts.push(wording);
-  const total = scoreParts.reduce((sum, part) => sum + part.points, 0);
-  const score = round(1 / (1 + Math.exp(-total)), 4);
+  const { score, scoreParts } = logisticScore(
+    present,
+    model,
+    model,
+    model.ngrams.weights,
+    matchText,
+    "CITES taxon",
+  );
   const offerThreshold = options.offerThreshold ?? 0.5;
-  const { listedTaxon, intent, buyer } = analysis.gates;
+  const { listedTaxon, intent, buyer, wildlife } = analysis.gates;
   const verdict: Verdict =
     listedTaxon && intent && !buyer && score >= offerThreshold ? "offer" : listedTaxon ? "mention" : "none";
+  const wildlifeOffer =
+    verdict !== "offer" && wildlife && intent && !buyer
+      ? logisticScore(
+          present,
+          model,
+          model.wildlifeOffer,
+          model.wildlifeOffer.ngramWeights,
+          matchText,
+          "wildlife",
+        )
+      : undefined;
+  const offersWildlife =
+    verdict === "offer" || (wildlifeOffer !== undefined && wildlifeOffer.score >= offerThreshold);
   return {
     detectorVersion,
     verdict,
@@ -571,9 +600,40 @@ export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions 
     products: analysis.products,
     matches: analysis.matches,
     scoreParts,
-    reasons: [verdictSentence(verdict, score), ...distinct(analysis.reasons)],
+    offersWildlife,
+    ...(wildlifeOffer && {
+      wildlifeScore: wildlifeOffer.score,
+      wildlifeScoreParts: wildlifeOffer.scoreParts,
+    }),
+    reasons: [
+      verdictSentence(verdict, score),
+      ...(wildlifeOffer ? [wildlifeSentence(offersWildlife, wildlifeOffer.score)] : []),
+      ...distinct(analysis.reasons),
+    ],
     review: analysis.review,
   };
+}
+
+/** A logistic score over the features present and the advert's n-grams, with every point of it labelled. */
+function logisticScore(
+  present: readonly Evidence[],
+  model: DetectionModel,
+  evidenceWeights: { readonly bias: number; readonly weights: Readonly<Record<FeatureName, number>> },
+  ngramWeights: readonly number[],
+  matchText: MatchText,
+  offerOf: string,
+): { score: number; scoreParts: ScorePart[] } {
+  const scoreParts: ScorePart[] = [
+    { label: `base rate (most adverts offer no ${offerOf})`, points: round(evidenceWeights.bias) },
+  ];
+  for (const { feature, value, label } of present) {
+    const pointsForFeature = round(evidenceWeights.weights[feature] * value);
+    if (pointsForFeature !== 0) scoreParts.push({ label, points: pointsForFeature });
+  }
+  const wording = ngramContribution(matchText, model.ngrams, ngramWeights);
+  if (wording.points !== 0) scoreParts.push(wording);
+  const total = scoreParts.reduce((sum, part) => sum + part.points, 0);
+  return { score: round(1 / (1 + Math.exp(-total)), 4), scoreParts };
 }
 
 let seenStamps = new Uint32Array(0);
@@ -589,8 +649,11 @@ const strongestWeight = new Float64Array(3);
  * The n-gram part of the score, labelled with the n-grams that weigh most, so that it too is explained. Reads
  * the words straight from the prepared text: only the three n-grams shown ever become strings.
  */
-function ngramContribution(matchText: MatchText, model: DetectionModel): ScorePart {
-  const { size, buckets, weights } = model.ngrams;
+function ngramContribution(
+  matchText: MatchText,
+  { size, buckets }: DetectionModel["ngrams"],
+  weights: readonly number[],
+): ScorePart {
   const { codes, wordData } = matchText;
   let total = 0;
   let strongestCount = 0;
@@ -1912,6 +1975,13 @@ function verdictSentence(verdict: Verdict, score: number): string {
   if (verdict === "offer") return `Offer of a CITES-listed taxon (score ${percent}%)`;
   if (verdict === "mention") return `Mentions a CITES-listed taxon without a sale offer (score ${percent}%)`;
   return `No CITES-listed taxon found (score ${percent}%)`;
+}
+
+function wildlifeSentence(offersWildlife: boolean, wildlifeScore: number): string {
+  const percent = Math.round(wildlifeScore * 100);
+  return offersWildlife
+    ? `Offers wildlife, though not as a CITES offer (wildlife-offer score ${percent}%)`
+    : `Offers no wildlife either (wildlife-offer score ${percent}%)`;
 }
 
 const fieldOrders: Readonly<Record<AdvertField, number>> = { title: 0, text: 1, price: 2, seller: 3 };

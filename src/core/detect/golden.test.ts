@@ -25,12 +25,15 @@ before(async () => {
 function readable(detection: Detection) {
   return {
     verdict: detection.verdict,
+    offersWildlife: detection.offersWildlife,
     taxa: detection.taxa.map(
       (taxon) =>
         `${taxon.name} [${taxon.listed ? `Appendix ${taxon.appendices.join("/")} via ${taxon.listedThrough}` : "not listed"}]`,
     ),
     products: detection.products,
-    reasons: detection.reasons.map((reason) => reason.replace(/\(score \d+%\)/, "(score …)")),
+    reasons: detection.reasons.map((reason) =>
+      reason.replace(/\((wildlife-offer )?score \d+%\)/, "($1score …)"),
+    ),
     review: detection.review,
   };
 }

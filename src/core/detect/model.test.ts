@@ -48,7 +48,9 @@ describe("training", () => {
   const examples: TrainingExample[] = Array.from({ length: 80 }, (_, index) => ({
     features: { "taxon.term-strong": 1, ...(index % 2 === 0 ? { "intent.price": 1 } : {}) },
     ngrams: index % 2 === 0 ? [7] : [9],
-    label: index % 2 === 0,
+    citesOffer: index % 2 === 0,
+    // The wildlife-offer score learns its own label: here every advert offers wildlife.
+    wildlifeOffer: true,
     source: "made-up",
   }));
 
@@ -86,5 +88,47 @@ describe("training", () => {
       /n-gram weights/,
     );
     assert.throws(() => validateModel({ format: "other" }), /format/);
+  });
+});
+
+describe("the wildlife-offer score", () => {
+  // A claimed substitute with a price offers wildlife but no CITES taxon, a listed product with a price offers both,
+  // a price alone neither.
+  const examples: TrainingExample[] = Array.from({ length: 90 }, (_, index) => {
+    const kind = index % 3;
+    return {
+      features:
+        kind === 0
+          ? { substitute: 1, "intent.price": 1 }
+          : kind === 1
+            ? { "taxon.term-strong": 1, "intent.price": 1 }
+            : { "intent.price": 1 },
+      ngrams: [],
+      citesOffer: kind === 1,
+      wildlifeOffer: kind !== 2,
+      source: "made-up",
+    };
+  });
+
+  it("is fit to its own label, from its own prior", () => {
+    const model = trainModel(examples);
+    assert.ok(
+      model.wildlifeOffer.weights.substitute > priorModel.wildlifeOffer.weights.substitute &&
+        model.weights.substitute < priorModel.weights.substitute,
+      `${model.wildlifeOffer.weights.substitute} ${model.weights.substitute}`,
+    );
+    assert.equal(model.wildlifeOffer.training?.positives, 60);
+    assert.equal(model.training?.positives, 30);
+    assert.equal(model.wildlifeOffer.ngramWeights.length, model.ngrams.buckets);
+  });
+
+  it("must be in a weights file: one without it names what is missing", () => {
+    const { wildlifeOffer: _dropped, ...withoutIt } = priorModel;
+    assert.throws(() => validateModel(withoutIt), /wildlifeOffer\.bias is not a number/);
+    assert.throws(() => validateModel(withoutIt), /wildlifeOffer\.weight "substitute" is missing/);
+    assert.throws(
+      () => validateModel({ ...priorModel, format: "wildtrawl-detection-model/1" }),
+      /expected "wildtrawl-detection-model\/2" \(fit one with "wildtrawl model train"\)/,
+    );
   });
 });

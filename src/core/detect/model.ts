@@ -43,63 +43,88 @@ export const featureNames = [
 export type FeatureName = (typeof featureNames)[number];
 export type FeatureValues = Partial<Record<FeatureName, number>>;
 
-export const detectionModelFormat = "wildtrawl-detection-model/1";
+export const detectionModelFormat = "wildtrawl-detection-model/2";
+
+/** What a score's weights were fit on and how, for whoever inspects the file. */
+export interface ModelTraining {
+  readonly examples: number;
+  readonly positives: number;
+  readonly sources: ReadonlyArray<{ readonly name: string; readonly examples: number }>;
+  readonly iterations: number;
+  readonly l2: { readonly features: number; readonly ngrams: number };
+  readonly logLoss: number;
+}
 
 export interface DetectionModel {
   readonly format: typeof detectionModelFormat;
+  /** The score of an offer of a CITES-listed taxon: its bias, evidence weights and n-gram weights. */
   readonly bias: number;
   readonly weights: Readonly<Record<FeatureName, number>>;
   /** Character n-grams of the normalised text, hashed into `buckets`; `weights` is dense, one per bucket. */
   readonly ngrams: { readonly size: number; readonly buckets: number; readonly weights: readonly number[] };
-  /** What the weights were fit on and how, for whoever inspects the file. */
-  readonly training?: {
-    readonly examples: number;
-    readonly positives: number;
-    readonly sources: ReadonlyArray<{ readonly name: string; readonly examples: number }>;
-    readonly iterations: number;
-    readonly l2: { readonly features: number; readonly ngrams: number };
-    readonly logLoss: number;
-  };
+  readonly training?: ModelTraining;
+  /**
+   * The second score, over the same evidence and n-grams: whether the advert offers wildlife at all, listed or
+   * not (mammoth ivory, a budgerigar), fit to the labels' `label_offer` rather than to CITES-relevant offers.
+   */
+  readonly wildlifeOffer: WildlifeOfferWeights;
 }
+
+export interface WildlifeOfferWeights {
+  readonly bias: number;
+  readonly weights: Readonly<Record<FeatureName, number>>;
+  /** One per bucket of the model's `ngrams`. */
+  readonly ngramWeights: readonly number[];
+  readonly training?: ModelTraining;
+}
+
+/** The first score's hand-set starting weights, in the units of the score (log-odds). */
+const citesOfferPriorWeights: Readonly<Record<FeatureName, number>> = {
+  "taxon.scientific-binomial": 3,
+  "taxon.scientific-higher": 1.5,
+  "taxon.everyday-genus": 0.3,
+  "taxon.common-phrase": 2.5,
+  "taxon.common-word": 1.6,
+  "taxon.abbreviation": 2.4,
+  "taxon.misspelt-name": 2.25,
+  "taxon.term-strong": 2.2,
+  "taxon.term-medium": 1.4,
+  "taxon.term-weak": 0.6,
+  "taxon.members-only": 0,
+  "taxon.corroboration": 0.3,
+  "taxon.unlisted-only": -0.5,
+  "product.plain": 0.4,
+  "intent.strong": 1.6,
+  "intent.medium": 1.1,
+  "intent.weak": 0.5,
+  "intent.price": 1.4,
+  "intent.contact": 1,
+  "intent.link": 0.4,
+  "intent.listing": 1.2,
+  wanted: -2.5,
+  "news.strong": -1.8,
+  "news.medium": -1.2,
+  "news.weak": -0.6,
+  "negative.strong": -2.5,
+  "negative.medium": -1.5,
+  "negative.weak": -0.7,
+  substitute: -1,
+  claim: 0,
+  evasive: 0.3,
+};
 
 /** Hand-set starting weights, in the units of the score (log-odds). */
 export const priorModel: DetectionModel = {
   format: detectionModelFormat,
   bias: -3,
-  weights: {
-    "taxon.scientific-binomial": 3,
-    "taxon.scientific-higher": 1.5,
-    "taxon.everyday-genus": 0.3,
-    "taxon.common-phrase": 2.5,
-    "taxon.common-word": 1.6,
-    "taxon.abbreviation": 2.4,
-    "taxon.misspelt-name": 2.25,
-    "taxon.term-strong": 2.2,
-    "taxon.term-medium": 1.4,
-    "taxon.term-weak": 0.6,
-    "taxon.members-only": 0,
-    "taxon.corroboration": 0.3,
-    "taxon.unlisted-only": -0.5,
-    "product.plain": 0.4,
-    "intent.strong": 1.6,
-    "intent.medium": 1.1,
-    "intent.weak": 0.5,
-    "intent.price": 1.4,
-    "intent.contact": 1,
-    "intent.link": 0.4,
-    "intent.listing": 1.2,
-    wanted: -2.5,
-    "news.strong": -1.8,
-    "news.medium": -1.2,
-    "news.weak": -0.6,
-    "negative.strong": -2.5,
-    "negative.medium": -1.5,
-    "negative.weak": -0.7,
-    substitute: -1,
-    claim: 0,
-    evasive: 0.3,
-  },
+  weights: citesOfferPriorWeights,
   ngrams: { size: 4, buckets: 4096, weights: new Array<number>(4096).fill(0) },
+  wildlifeOffer: {
+    bias: -3,
+    // Unlisted wildlife and a claimed substitute (mammoth ivory, ox bone) are what this score adds to the first.
+    weights: { ...citesOfferPriorWeights, "taxon.unlisted-only": 1.5, substitute: 1 },
+    ngramWeights: new Array<number>(4096).fill(0),
+  },
 };
 
 /**
@@ -182,7 +207,10 @@ export function fnv1a(text: string): number {
 export interface TrainingExample {
   readonly features: FeatureValues;
   readonly ngrams: readonly number[];
-  readonly label: boolean;
+  /** Offers a CITES-listed taxon: what the first score learns. */
+  readonly citesOffer: boolean;
+  /** Offers wildlife, listed or not: what the wildlife-offer score learns. */
+  readonly wildlifeOffer: boolean;
   readonly source: string;
 }
 
@@ -195,19 +223,52 @@ export interface TrainingOptions {
 }
 
 /**
- * Fits the weights by full-batch gradient descent (Adam) on the mean log-loss plus L2 penalties. Deterministic:
- * the same examples in the same order give the same file.
+ * Fits both scores' weights, each by full-batch gradient descent (Adam) on the mean log-loss plus L2 penalties,
+ * each from its prior. Deterministic: the same examples in the same order give the same file.
  */
 export function trainModel(
   examples: readonly TrainingExample[],
   options: TrainingOptions = {},
 ): DetectionModel {
   const prior = options.prior ?? priorModel;
-  const iterations = options.iterations ?? 1500;
-  const learningRate = options.learningRate ?? 0.05;
-  const l2 = options.l2 ?? { features: 0.02, ngrams: 0.05 };
+  const settings = {
+    iterations: options.iterations ?? 1500,
+    learningRate: options.learningRate ?? 0.05,
+    l2: options.l2 ?? { features: 0.02, ngrams: 0.05 },
+    buckets: prior.ngrams.buckets,
+  };
+  const citesOffer = fitScore(examples, (example) => example.citesOffer, prior, settings);
+  const wildlifeOffer = fitScore(
+    examples,
+    (example) => example.wildlifeOffer,
+    { bias: prior.wildlifeOffer.bias, weights: prior.wildlifeOffer.weights },
+    settings,
+  );
+  return {
+    format: detectionModelFormat,
+    bias: citesOffer.bias,
+    weights: citesOffer.weights,
+    ngrams: { size: prior.ngrams.size, buckets: settings.buckets, weights: citesOffer.ngramWeights },
+    training: citesOffer.training,
+    wildlifeOffer,
+  };
+}
+
+interface FitSettings {
+  readonly iterations: number;
+  readonly learningRate: number;
+  readonly l2: { readonly features: number; readonly ngrams: number };
+  readonly buckets: number;
+}
+
+/** One logistic score fit to one label, its evidence weights pulled towards the prior's. */
+function fitScore(
+  examples: readonly TrainingExample[],
+  label: (example: TrainingExample) => boolean,
+  prior: { readonly bias: number; readonly weights: Readonly<Record<FeatureName, number>> },
+  { iterations, learningRate, l2, buckets }: FitSettings,
+): Required<WildlifeOfferWeights> {
   const featureCount = featureNames.length;
-  const buckets = prior.ngrams.buckets;
   // Parameters: [bias, features…, n-grams…].
   const size = 1 + featureCount + buckets;
   const parameters = new Float64Array(size);
@@ -220,7 +281,7 @@ export function trainModel(
   const rows = examples.map((example) => ({
     features: featureNames.map((name) => example.features[name] ?? 0),
     ngrams: example.ngrams,
-    label: example.label ? 1 : 0,
+    label: label(example) ? 1 : 0,
   }));
   const gradient = new Float64Array(size);
   const firstMoment = new Float64Array(size);
@@ -268,17 +329,12 @@ export function trainModel(
   const sources = new Map<string, number>();
   for (const example of examples) sources.set(example.source, (sources.get(example.source) ?? 0) + 1);
   return {
-    format: detectionModelFormat,
     bias: round(parameters[0] as number),
     weights,
-    ngrams: {
-      size: prior.ngrams.size,
-      buckets,
-      weights: Array.from(parameters.subarray(1 + featureCount), round),
-    },
+    ngramWeights: Array.from(parameters.subarray(1 + featureCount), round),
     training: {
       examples: examples.length,
-      positives: examples.filter((example) => example.label).length,
+      positives: rows.filter((row) => row.label === 1).length,
       sources: [...sources].map(([name, examplesFromSource]) => ({ name, examples: examplesFromSource })),
       iterations,
       l2,
@@ -287,25 +343,46 @@ export function trainModel(
   };
 }
 
-/** Checks a model read from a file: the right format, every weight a finite number, the n-gram table whole. */
+/** Checks a model read from a file: the right format, every weight a finite number, the n-gram tables whole. */
 export function validateModel(value: unknown): DetectionModel {
   const model = value as DetectionModel;
   const problems: string[] = [];
   if (model?.format !== detectionModelFormat)
-    problems.push(`format is "${String(model?.format)}", expected "${detectionModelFormat}"`);
-  if (!Number.isFinite(model?.bias)) problems.push("bias is not a number");
-  for (const name of featureNames)
-    if (!Number.isFinite(model?.weights?.[name]))
-      problems.push(`weight "${name}" is missing or not a number`);
-  const ngrams = model?.ngrams;
-  if (
-    !Array.isArray(ngrams?.weights) ||
-    ngrams.weights.length !== ngrams.buckets ||
-    !ngrams.weights.every(Number.isFinite)
-  ) {
-    problems.push("n-gram weights do not match their bucket count");
-  }
+    problems.push(
+      `format is "${String(model?.format)}", expected "${detectionModelFormat}" (fit one with "wildtrawl model train")`,
+    );
+  const buckets = model?.ngrams?.buckets;
+  checkScore("", model?.bias, model?.weights, model?.ngrams?.weights, buckets, problems);
+  const wildlifeOffer = model?.wildlifeOffer;
+  checkScore(
+    "wildlifeOffer.",
+    wildlifeOffer?.bias,
+    wildlifeOffer?.weights,
+    wildlifeOffer?.ngramWeights,
+    buckets,
+    problems,
+  );
   if (problems.length > 0)
     throw new UsageError("model_invalid", `invalid detection model: ${problems.join("; ")}`);
   return model;
+}
+
+function checkScore(
+  prefix: string,
+  bias: unknown,
+  weights: Partial<Record<FeatureName, unknown>> | undefined,
+  ngramWeights: unknown,
+  buckets: unknown,
+  problems: string[],
+): void {
+  if (!Number.isFinite(bias)) problems.push(`${prefix}bias is not a number`);
+  for (const name of featureNames)
+    if (!Number.isFinite(weights?.[name]))
+      problems.push(`${prefix}weight "${name}" is missing or not a number`);
+  if (
+    !Array.isArray(ngramWeights) ||
+    ngramWeights.length !== buckets ||
+    !ngramWeights.every((weight) => Number.isFinite(weight))
+  )
+    problems.push(`${prefix}n-gram weights do not match their bucket count`);
 }
