@@ -66,6 +66,10 @@ const screeningVerdict = Type.Union([Type.Literal("allow"), Type.Literal("review
 const screeningFields = {
   verdict: screeningVerdict,
   score: Type.Number({ description: "probability that the listing offers a CITES-listed taxon" }),
+  offersWildlife: Type.Boolean({
+    description:
+      "offers wildlife, CITES-listed or not (mammoth ivory, a budgerigar): every CITES offer and more",
+  }),
   taxa: Type.Array(screenedTaxon),
   products: Type.Array(Type.String()),
   reasons: Type.Array(Type.String()),
@@ -88,6 +92,7 @@ export const ScreenBatchResponse = Type.Object({
         id: Type.Optional(Type.String()),
         verdict: Type.Optional(screeningVerdict),
         score: Type.Optional(Type.Number()),
+        offersWildlife: Type.Optional(Type.Boolean()),
         taxa: Type.Optional(Type.Array(screenedTaxon)),
         products: Type.Optional(Type.Array(Type.String())),
         reasons: Type.Optional(Type.Array(Type.String())),
@@ -112,6 +117,13 @@ export const ScreeningPolicy = Type.Object(
     ),
     products: Type.Record(Type.String({ maxLength: 40 }), thresholds),
     keepStatistics: Type.Boolean(),
+    unlistedWildlife: Type.Optional(
+      Type.Union([Type.Literal("allow"), Type.Literal("review"), Type.Literal("block")], {
+        description:
+          "the verdict for an offer of wildlife that is not CITES-listed (mammoth ivory, a budgerigar); " +
+          "allow when absent; a claimed substitute is reviewed, never blocked",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -125,6 +125,53 @@ describe("screening API", () => {
     assert.deepEqual(restored.json(), defaultScreeningPolicy);
   });
 
+  it("answers whether a listing offers wildlife at all, and holds unlisted wildlife when the policy says so", async () => {
+    const setPolicy = (policy: object) =>
+      fixture.app.inject({
+        method: "PUT",
+        url: "/v1/screening-policy",
+        headers: bearer(adminKey),
+        payload: policy,
+      });
+    const budgies = { text: "Baby budgies for sale, hand tame, $40 each" };
+    const mammoth = {
+      text: "Hand-carved mammoth ivory netsuke of a fisherman, Siberian, $180, ships worldwide",
+    };
+    const chair = { text: "Handmade oak chair, barely used, $40, collection only" };
+    for (const listing of [budgies, mammoth]) {
+      const answer = (await screen(listing)).json();
+      assert.equal(answer.verdict, "allow", listing.text);
+      assert.equal(answer.offersWildlife, true, listing.text);
+    }
+    assert.equal((await screen(chair)).json().offersWildlife, false);
+    const offer = (await screen({ text: "Genuine pangolin scales 1kg, $300, whatsapp +1 555 0100" })).json();
+    assert.equal(offer.offersWildlife, true);
+
+    assert.equal((await setPolicy({ ...defaultScreeningPolicy, unlistedWildlife: "block" })).statusCode, 200);
+    const blocked = (await screen(budgies)).json();
+    assert.equal(blocked.verdict, "block");
+    assert.ok(blocked.reasons[0].startsWith("offers wildlife that is no CITES offer"), blocked.reasons[0]);
+    assert.ok(
+      blocked.reasons[0].endsWith("the policy's verdict for such offers is block"),
+      blocked.reasons[0],
+    );
+    // Mammoth ivory is a claimed substitute: a person checks it, as a claimed-legal CITES offer.
+    const held = (await screen(mammoth)).json();
+    assert.equal(held.verdict, "review");
+    assert.match(held.reasons[0], /a claim of legality or substitute must be checked by a person/);
+    assert.equal((await screen(chair)).json().verdict, "allow");
+    assert.equal(
+      (await setPolicy({ ...defaultScreeningPolicy, unlistedWildlife: "sometimes" })).statusCode,
+      400,
+    );
+
+    // A policy set before the field existed allows them.
+    const { unlistedWildlife: _absent, ...older } = defaultScreeningPolicy;
+    assert.equal((await setPolicy(older)).statusCode, 200);
+    assert.equal((await screen(budgies)).json().verdict, "allow");
+    assert.equal((await setPolicy(defaultScreeningPolicy)).statusCode, 200);
+  });
+
   it("screens a batch in order, reporting a bad listing alone", async () => {
     const listings = [
       { id: "a", text: "ivory carving for sale $200, DM me" },

@@ -22,6 +22,11 @@ export interface ScreeningPolicy {
   readonly products: Readonly<Partial<Record<ProductType, Thresholds>>>;
   /** Keep counts of verdicts and taxa (never the listing's text) in the audit log. */
   readonly keepStatistics: boolean;
+  /**
+   * What an offer of wildlife that is not CITES-listed gets (mammoth ivory, a budgerigar): for a platform that bans
+   * all wildlife or all ivory. Absent in policies set before it existed, which allow them.
+   */
+  readonly unlistedWildlife?: ScreeningVerdict;
 }
 
 export const defaultScreeningPolicy: ScreeningPolicy = Object.freeze({
@@ -37,6 +42,7 @@ export const defaultScreeningPolicy: ScreeningPolicy = Object.freeze({
     live: { review: 0.35, block: 0.8 },
   },
   keepStatistics: false,
+  unlistedWildlife: "allow",
 });
 
 export type ScreeningVerdict = "allow" | "review" | "block";
@@ -59,6 +65,8 @@ export interface ScreeningResult {
   readonly id?: string;
   readonly verdict: ScreeningVerdict;
   readonly score: number;
+  /** Offers wildlife, CITES-listed or not (see `Detection.offersWildlife`). */
+  readonly offersWildlife: boolean;
   readonly taxa: readonly ScreenedTaxon[];
   readonly products: readonly ProductType[];
   readonly reasons: readonly string[];
@@ -99,12 +107,22 @@ export function decide(detection: Detection, policy: ScreeningPolicy): Omit<Scre
   }));
   const base = {
     score: detection.score,
+    offersWildlife: detection.offersWildlife,
     taxa,
     products: detection.products,
     detectorVersion: detection.detectorVersion,
   };
+  // A claim of legality or of a substitute material is for a person to weigh: never blocked unseen.
+  const claimed = detection.matches.some(
+    (match) => (match.kind === "claim" || match.kind === "substitute") && match.suppressedBy === undefined,
+  );
   if (listed.length === 0 || detection.verdict === "none") {
-    return { ...base, verdict: "allow", reasons: ["no CITES-listed taxon found", ...detection.reasons] };
+    const unlisted = unlistedWildlifeVerdict(detection, policy, claimed);
+    return {
+      ...base,
+      verdict: unlisted?.verdict ?? "allow",
+      reasons: [...(unlisted?.reasons ?? ["no CITES-listed taxon found"]), ...detection.reasons],
+    };
   }
   let review = 1;
   let block = 1;
@@ -128,10 +146,6 @@ export function decide(detection: Detection, policy: ScreeningPolicy): Omit<Scre
   const why = `Appendix ${strictest}${stricterFor.length ? ` and ${stricterFor.join(", ")}` : ""}`;
   const reasons: string[] = [];
   let verdict: ScreeningVerdict;
-  // A claim of legality or of a substitute material is for a person to weigh: never blocked unseen.
-  const claimed = detection.matches.some(
-    (match) => (match.kind === "claim" || match.kind === "substitute") && match.suppressedBy === undefined,
-  );
   if (detection.verdict === "offer" && detection.score >= block && !claimed) {
     verdict = "block";
     reasons.push(`score ${detection.score} ≥ ${block}, the block threshold for ${why}`);
@@ -145,8 +159,33 @@ export function decide(detection: Detection, policy: ScreeningPolicy): Omit<Scre
   } else {
     verdict = "allow";
     reasons.push(`score ${detection.score} < ${review}, the review threshold for ${why}`);
+    const unlisted = unlistedWildlifeVerdict(detection, policy, claimed);
+    if (unlisted) {
+      verdict = unlisted.verdict;
+      reasons.push(...unlisted.reasons);
+    }
   }
   return { ...base, verdict, reasons: [...reasons, ...detection.reasons, ...detection.review] };
+}
+
+/** The policy's verdict for an offer of wildlife that the CITES score lets through, when the policy holds such. */
+function unlistedWildlifeVerdict(
+  detection: Detection,
+  policy: ScreeningPolicy,
+  claimed: boolean,
+): { verdict: ScreeningVerdict; reasons: string[] } | undefined {
+  const chosen = policy.unlistedWildlife ?? "allow";
+  if (!detection.offersWildlife || chosen === "allow") return undefined;
+  const verdict = chosen === "block" && claimed ? "review" : chosen;
+  const offer = `offers wildlife that is no CITES offer (wildlife-offer score ${detection.wildlifeScore})`;
+  return {
+    verdict,
+    reasons: [
+      verdict === chosen
+        ? `${offer}: the policy's verdict for such offers is ${chosen}`
+        : `${offer}: the policy blocks such offers, but a claim of legality or substitute must be checked by a person`,
+    ],
+  };
 }
 
 export function checkPolicy(policy: ScreeningPolicy): ScreeningPolicy {
@@ -222,11 +261,13 @@ function toBatchAnswer(item: ScreenedItem): BatchAnswer {
       taxonNames: [],
       json: utf8.encode(JSON.stringify({ ...id, error: item.error })),
     };
-  const { verdict, score, taxa, products, reasons, detectorVersion } = item;
+  const { verdict, score, offersWildlife, taxa, products, reasons, detectorVersion } = item;
   return {
     verdict,
     taxonNames: taxa.map((taxon) => taxon.name),
-    json: utf8.encode(JSON.stringify({ ...id, verdict, score, taxa, products, reasons, detectorVersion })),
+    json: utf8.encode(
+      JSON.stringify({ ...id, verdict, score, offersWildlife, taxa, products, reasons, detectorVersion }),
+    ),
   };
 }
 
