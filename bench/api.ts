@@ -6,7 +6,7 @@
 //
 // Run alone: `npm run bench api` (or `node bench/api.ts`).
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url";
 import { createAccessService } from "../src/services/access.ts";
 import { createAdministrationService } from "../src/services/administration.ts";
 import { listeningUrl } from "../src/cli/testing/listening-url.ts";
+import { realAdverts } from "./real-adverts.ts";
 import { openStore } from "../src/storage/open-store.ts";
 
 interface AutocannonResult {
@@ -43,22 +44,6 @@ const autocannon = createRequire(import.meta.url)("autocannon") as Autocannon;
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
-
-function realAdverts(): string[] {
-  const files = [
-    path.join(root, "..", "shared", "eval", "dev.jsonl"),
-    path.join(root, "test/fixtures/detection/cases.jsonl"),
-  ];
-  const texts: string[] = [];
-  for (const file of files.filter(existsSync)) {
-    for (const line of readFileSync(file, "utf8").split("\n")) {
-      if (!line.trim()) continue;
-      const text = (JSON.parse(line) as { text?: string }).text;
-      if (text && text.length >= 20) texts.push(text.slice(0, 5_000));
-    }
-  }
-  return texts;
-}
 
 async function startServer(databaseUrl: string): Promise<{ child: ChildProcess; url: string }> {
   const args = ["serve", "--port", "0", "--quiet", "--no-dashboard", "--rate-limit", "1000000000"];
