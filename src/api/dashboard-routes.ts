@@ -104,6 +104,8 @@ const ListingAnalysisResponse = Type.Object({
     }),
   ),
   scoreParts: Type.Array(Type.Object({ label: Type.String(), points: Type.Number() })),
+  offersWildlife: Type.Boolean(),
+  wildlifeScoreParts: Type.Optional(Type.Array(Type.Object({ label: Type.String(), points: Type.Number() }))),
   reasons: Type.Array(Type.String()),
   review: Type.Array(Type.String()),
 });

@@ -171,6 +171,35 @@ test("a listing's analysis gives every matched term with offsets into the stored
     analysis.taxa.some((taxon) => taxon.name === "Psittacus erithacus" && taxon.appendices.includes("I")),
   );
 
+  // The wildlife-offer score's points come only where that score decided: for budgies, not for the grey parrot.
+  assert.equal((response.json() as { offersWildlife: boolean }).offersWildlife, true);
+  assert.equal((response.json() as { wildlifeScoreParts?: unknown }).wildlifeScoreParts, undefined);
+  const [budgies] = await ingestAdverts(
+    fixture.store,
+    organisationId,
+    [
+      {
+        key: "budgies",
+        url: "https://market.example/budgies",
+        title: "Budgies",
+        text: "Baby budgies for sale, hand tame, $40 each",
+        seller: "aviary",
+        priceText: "$40",
+      },
+    ],
+    fixture.now(),
+  );
+  const unlisted = (
+    await fixture.app.inject({ url: `/v1/listings/${budgies}/analysis`, headers: bearer(keys.reviewer!) })
+  ).json() as { offersWildlife: boolean; wildlifeScoreParts?: { label: string; points: number }[] };
+  assert.equal(unlisted.offersWildlife, true);
+  assert.ok(
+    unlisted.wildlifeScoreParts?.some((part) =>
+      part.label.startsWith("base rate (most adverts offer no wildlife)"),
+    ),
+    JSON.stringify(unlisted),
+  );
+
   const elsewhere = await seedOrganisation(fixture.store, "other", ["reviewer"]);
   const hidden = await fixture.app.inject({
     url: `/v1/listings/${id}/analysis`,

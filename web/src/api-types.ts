@@ -110,6 +110,9 @@ export interface ListingAnalysis {
   readonly matches: readonly TermMatch[];
   readonly taxa: readonly AnalysedTaxon[];
   readonly scoreParts: readonly { readonly label: string; readonly points: number }[];
+  /** Offers wildlife, CITES-listed or not; the wildlife-offer score's points where that score decided it. */
+  readonly offersWildlife: boolean;
+  readonly wildlifeScoreParts?: readonly { readonly label: string; readonly points: number }[];
   readonly reasons: readonly string[];
   readonly review: readonly string[];
 }

@@ -259,19 +259,10 @@ function ListingDetail({ listing }: { readonly listing: Listing }) {
               </>
             ) : null}
             {analysis.status === "ready" && analysis.data.scoreParts.length > 0 ? (
-              <details>
-                <summary>{t("scoreParts")}</summary>
-                <table>
-                  <tbody>
-                    {analysis.data.scoreParts.map((part, index) => (
-                      <tr key={index}>
-                        <td>{part.label}</td>
-                        <td className="number">{part.points.toFixed(2)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </details>
+              <ScorePoints summary={t("scoreParts")} parts={analysis.data.scoreParts} />
+            ) : null}
+            {analysis.status === "ready" && analysis.data.wildlifeScoreParts ? (
+              <ScorePoints summary={t("wildlifeScoreParts")} parts={analysis.data.wildlifeScoreParts} />
             ) : null}
           </section>
 
@@ -515,4 +506,23 @@ function explain(
   if (match.distance) parts.push(t("matchDistance", { distance: match.distance }));
   if (match.suppressedBy) parts.push(t("matchSuppressed", { by: match.suppressedBy }));
   return parts.join(" · ");
+}
+
+/** A score's points, each with the words behind it, folded away until asked for. */
+function ScorePoints({ summary, parts }: { summary: string; parts: ListingAnalysis["scoreParts"] }) {
+  return (
+    <details>
+      <summary>{summary}</summary>
+      <table>
+        <tbody>
+          {parts.map((part, index) => (
+            <tr key={index}>
+              <td>{part.label}</td>
+              <td className="number">{part.points.toFixed(2)}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </details>
+  );
 }
