@@ -45,7 +45,8 @@ export const defaultScreeningPolicy: ScreeningPolicy = Object.freeze({
   unlistedWildlife: "allow",
 });
 
-export type ScreeningVerdict = "allow" | "review" | "block";
+export const screeningVerdicts = ["allow", "review", "block"] as const;
+export type ScreeningVerdict = (typeof screeningVerdicts)[number];
 
 /** What a listing submitted for screening may say about itself; `text` or `title` must be non-empty. */
 export interface ScreeningListing extends Advert {
@@ -196,6 +197,10 @@ export function checkPolicy(policy: ScreeningPolicy): ScreeningPolicy {
     else if (t.review > t.block) problems.push(`${what}: review (${t.review}) is above block (${t.block})`);
   };
   for (const appendix of appendixOrder) check(`Appendix ${appendix}`, policy.appendices[appendix]);
+  if (policy.unlistedWildlife !== undefined && !screeningVerdicts.includes(policy.unlistedWildlife))
+    problems.push(
+      `unlistedWildlife is "${String(policy.unlistedWildlife)}", expected allow, review or block`,
+    );
   for (const [product, thresholds] of Object.entries(policy.products)) {
     if (!(productTypes as readonly string[]).includes(product))
       problems.push(`unknown product type "${product}"`);

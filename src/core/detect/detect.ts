@@ -12,6 +12,7 @@ import {
   type DetectionModel,
   type FeatureName,
   type FeatureValues,
+  type ScoreWeights,
 } from "./model.ts";
 import { findDatings, findPatternSignals, patternStarts, type PatternSignal } from "./signals.ts";
 
@@ -569,10 +570,9 @@ export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions 
   const present = sortFew(analysis.evidence, (a, b) => a.index - b.index);
   const { score, scoreParts } = logisticScore(
     present,
-    model,
-    model,
-    model.ngrams.weights,
     matchText,
+    model.ngrams,
+    { bias: model.bias, weights: model.weights, ngramWeights: model.ngrams.weights },
     "CITES taxon",
   );
   const offerThreshold = options.offerThreshold ?? 0.5;
@@ -581,14 +581,7 @@ export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions 
     listedTaxon && intent && !buyer && score >= offerThreshold ? "offer" : listedTaxon ? "mention" : "none";
   const wildlifeOffer =
     verdict !== "offer" && wildlife && intent && !buyer
-      ? logisticScore(
-          present,
-          model,
-          model.wildlifeOffer,
-          model.wildlifeOffer.ngramWeights,
-          matchText,
-          "wildlife",
-        )
+      ? logisticScore(present, matchText, model.ngrams, model.wildlifeOffer, "wildlife")
       : undefined;
   const offersWildlife =
     verdict === "offer" || (wildlifeOffer !== undefined && wildlifeOffer.score >= offerThreshold);
@@ -617,20 +610,19 @@ export function detect(advert: Advert, lexicon: Lexicon, options: DetectOptions 
 /** A logistic score over the features present and the advert's n-grams, with every point of it labelled. */
 function logisticScore(
   present: readonly Evidence[],
-  model: DetectionModel,
-  evidenceWeights: { readonly bias: number; readonly weights: Readonly<Record<FeatureName, number>> },
-  ngramWeights: readonly number[],
   matchText: MatchText,
+  ngrams: DetectionModel["ngrams"],
+  { bias, weights, ngramWeights }: ScoreWeights,
   offerOf: string,
 ): { score: number; scoreParts: ScorePart[] } {
   const scoreParts: ScorePart[] = [
-    { label: `base rate (most adverts offer no ${offerOf})`, points: round(evidenceWeights.bias) },
+    { label: `base rate (most adverts offer no ${offerOf})`, points: round(bias) },
   ];
   for (const { feature, value, label } of present) {
-    const pointsForFeature = round(evidenceWeights.weights[feature] * value);
+    const pointsForFeature = round(weights[feature] * value);
     if (pointsForFeature !== 0) scoreParts.push({ label, points: pointsForFeature });
   }
-  const wording = ngramContribution(matchText, model.ngrams, ngramWeights);
+  const wording = ngramContribution(matchText, ngrams, ngramWeights);
   if (wording.points !== 0) scoreParts.push(wording);
   const total = scoreParts.reduce((sum, part) => sum + part.points, 0);
   return { score: round(1 / (1 + Math.exp(-total)), 4), scoreParts };

@@ -67,10 +67,11 @@ export interface DetectionModel {
    * The second score, over the same evidence and n-grams: whether the advert offers wildlife at all, listed or
    * not (mammoth ivory, a budgerigar), fit to the labels' `label_offer` rather than to CITES-relevant offers.
    */
-  readonly wildlifeOffer: WildlifeOfferWeights;
+  readonly wildlifeOffer: ScoreWeights;
 }
 
-export interface WildlifeOfferWeights {
+/** One logistic score's weights: its bias, one weight per kind of evidence, one per n-gram bucket. */
+export interface ScoreWeights {
   readonly bias: number;
   readonly weights: Readonly<Record<FeatureName, number>>;
   /** One per bucket of the model's `ngrams`. */
@@ -267,7 +268,7 @@ function fitScore(
   label: (example: TrainingExample) => boolean,
   prior: { readonly bias: number; readonly weights: Readonly<Record<FeatureName, number>> },
   { iterations, learningRate, l2, buckets }: FitSettings,
-): Required<WildlifeOfferWeights> {
+): Required<ScoreWeights> {
   const featureCount = featureNames.length;
   // Parameters: [bias, features…, n-grams…].
   const size = 1 + featureCount + buckets;
