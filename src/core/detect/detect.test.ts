@@ -175,6 +175,43 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     assert.ok(taxonNames(figurine).includes("Loxodonta africana"), figurine.reasons.join(" | "));
   });
 
+  it("reads an animal a carving shows as its subject, not its material", () => {
+    for (const [text, language, shown] of [
+      ["Ivory netsuke of a tiger, signed, Meiji, $900", "en", "tiger"],
+      ["Mammoth ivory netsuke – three monkeys in a boat, $300", "en", "monkeys"],
+      ["Statuette de tigre en bronze, 40 €", "fr", "tigre"],
+    ] as const) {
+      const detection = run({ text, language });
+      const reasons = detection.reasons.join(" | ");
+      assert.ok(!taxonNames(detection).includes("Panthera tigris"), `${text}: ${reasons}`);
+      assert.ok(!taxonNames(detection).includes("Primates"), `${text}: ${reasons}`);
+      assert.match(reasons, new RegExp(`ignored '${shown}': what the '[^']+' shows`, "i"));
+    }
+    // The ivory of a carving stays the elephants'; a name a part word follows is the material.
+    const netsuke = run({ text: "Ivory netsuke of a tiger, signed, Meiji, $900", language: "en" });
+    assert.ok(taxonNames(netsuke).includes("Loxodonta africana"), netsuke.reasons.join(" | "));
+    const tusk = run({ text: "Carving of elephant tusk, 19th century, £400", language: "en" });
+    assert.ok(taxonNames(tusk).includes("Loxodonta africana"), tusk.reasons.join(" | "));
+  });
+
+  it("reads an everyday word inside a longer vocabulary phrase as the phrase", () => {
+    // "museum" alone is a news word; "museum quality" describes an item on offer.
+    const museum = analyseAdvert(
+      { text: "Museum quality mammoth ivory carving, one of a kind https://shop.example/c1", language: "en" },
+      lexicon,
+    );
+    const kinds = museum.matches
+      .filter((match) => !match.suppressedBy)
+      .map((match) => [match.text, match.kind]);
+    assert.ok(
+      kinds.some(([text, kind]) => text === "Museum quality" && kind === "intent"),
+      JSON.stringify(kinds),
+    );
+    assert.ok(!kinds.some(([, kind]) => kind === "news"), JSON.stringify(kinds));
+    const report = run({ text: "Mammoth tusk goes on show at the regional museum", language: "en" });
+    assert.match(report.reasons.join("\n"), /reads as news or advocacy: 'museum'/);
+  });
+
   it("reads ivory as another animal's when that animal is named just before it, not in a list", () => {
     for (const [text, taxon] of [
       ["Walrus tusk ivory carving for sale $300", "Odobenus rosmarus"],

@@ -3,7 +3,13 @@ import type { Appendix, Rank } from "../species/reference-data.ts";
 import type { SpeciesIndex, TaxonName } from "../species/species-index.ts";
 import type { Lexicon, LexiconHit, LexiconMatch } from "../lexicon/lexicon.ts";
 import { prepareMatchText, type MatchText } from "../lexicon/match-text.ts";
-import type { ProductType, Strength, TermKind, VocabularyEntry } from "../lexicon/vocabulary.ts";
+import {
+  termKinds,
+  type ProductType,
+  type Strength,
+  type TermKind,
+  type VocabularyEntry,
+} from "../lexicon/vocabulary.ts";
 import {
   featureNames,
   fnv1aOfFour,
@@ -338,7 +344,10 @@ function analyse(
   }
   const resolved = requireContextForAmbiguousNames(
     readOtherAnimalsIvory(
-      readImitations(readColourUses(resolveOverlaps(candidates), fields.text), fields.text),
+      readDepictedAnimals(
+        readImitations(readColourUses(resolveOverlaps(candidates), fields.text), fields.text),
+        fields.text,
+      ),
       fields.text,
       lexicon,
     ),
@@ -1353,6 +1362,8 @@ function fitsScriptBoundary(text: string, start: number, end: number, name: stri
 
 const nameKinds = new Set<MatchKind>(["scientific", "synonym", "common", "abbreviation"]);
 const saleKinds = new Set<MatchKind>(["intent", "price", "contact", "link"]);
+// The kinds of the vocabularies' terms, as against names and what patterns find (prices, contacts, links).
+const vocabularyKinds = new Set<MatchKind>(termKinds);
 const everydayMeaning = new Set<MatchKind>([
   "intent",
   "wanted",
@@ -1369,7 +1380,8 @@ const OverlapTrait = {
   sale: 2,
   everydayMeaning: 4,
   bearsTaxa: 8,
-  kindShift: 4,
+  vocabulary: 16,
+  kindShift: 5,
 } as const;
 const kindTraits = new Map<MatchKind, number>();
 
@@ -1380,7 +1392,8 @@ function kindTraitsOf(kind: MatchKind): number {
       ((kindTraits.size + 1) << OverlapTrait.kindShift) |
       (nameKinds.has(kind) ? OverlapTrait.name : 0) |
       (saleKinds.has(kind) ? OverlapTrait.sale : 0) |
-      (everydayMeaning.has(kind) ? OverlapTrait.everydayMeaning : 0);
+      (everydayMeaning.has(kind) ? OverlapTrait.everydayMeaning : 0) |
+      (vocabularyKinds.has(kind) ? OverlapTrait.vocabulary : 0);
     kindTraits.set(kind, traits);
   }
   return traits;
@@ -1518,8 +1531,12 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
       if (everyday) continue;
     }
     // A shorter match inside a longer one of the same kind, or a taxon name inside a longer taxon name, adds
-    // nothing: 穿山甲 inside 穿山甲片, "Loxodonta" inside "Loxodonta africana".
+    // nothing: 穿山甲 inside 穿山甲片, "Loxodonta" inside "Loxodonta africana". Nor does an everyday word inside
+    // a longer vocabulary phrase, which says what it means there: "museum" in "museum quality", "sale" in "not
+    // for sale".
     const nameWithTaxa = OverlapTrait.name | OverlapTrait.bearsTaxa;
+    const takesPhraseMeaning =
+      (own & (OverlapTrait.everydayMeaning | OverlapTrait.bearsTaxa)) === OverlapTrait.everydayMeaning;
     let redundant = false;
     const inside = (endBefore[start] as number) >= end || (endAt[start] as number) > end;
     for (let outer = 0; inside && outer < count && !redundant; outer++) {
@@ -1529,7 +1546,8 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
       const outerTraits = traits[outer] as number;
       redundant =
         outerTraits >> OverlapTrait.kindShift === own >> OverlapTrait.kindShift ||
-        ((own & nameWithTaxa) === nameWithTaxa && (outerTraits & OverlapTrait.bearsTaxa) !== 0);
+        ((own & nameWithTaxa) === nameWithTaxa && (outerTraits & OverlapTrait.bearsTaxa) !== 0) ||
+        (takesPhraseMeaning && (outerTraits & OverlapTrait.vocabulary) !== 0);
     }
     if (redundant) continue;
     result.push(candidate);
@@ -1791,6 +1809,61 @@ function readImitations(candidates: Candidate[], text: string): Candidate[] {
       );
   });
   return result ?? candidates;
+}
+
+/**
+ * An animal named as what a carving shows ("mammoth ivory carving of a bear family", "netsuke of a rat",
+ * "statuette de tigre") is the carving's subject, not its material: its taxa are not the advert's. A name that a
+ * part or product word follows is the material still ("carving of elephant tusk").
+ */
+function readDepictedAnimals(candidates: Candidate[], text: string): Candidate[] {
+  let result: Candidate[] | undefined;
+  candidates.forEach((candidate, index) => {
+    if (candidate.suppressedBy || candidate.taxonIndices.length === 0 || !nameKinds.has(candidate.kind))
+      return;
+    // A carving word whose taxa a claimed substitute overrode ("mammoth ivory carving") is a carving still.
+    const carving = candidates.find(
+      (other) =>
+        other.product === "carving" &&
+        (other.kind === "product" || other.kind === "code") &&
+        other.originalEnd <= candidate.originalStart &&
+        showsWhat(other, candidate, text),
+    );
+    if (carving === undefined) return;
+    const material = candidates.some(
+      (other) =>
+        !other.suppressedBy &&
+        (other.kind === "product" || other.kind === "code") &&
+        other !== carving &&
+        other.originalEnd > candidate.originalStart &&
+        (other.originalStart < candidate.originalEnd ||
+          wordsBetween(text, candidate.originalEnd, other.originalStart, 0) !== undefined),
+    );
+    if (!material)
+      (result ??= candidates.slice())[index] = candidate.suppressed(
+        `${candidate.text}, what the '${carving.text}' shows rather than its material`,
+      );
+  });
+  return result ?? candidates;
+}
+
+// How many a carving shows: "netsuke of three monkeys", "Schnitzerei von zwei Tigern".
+const depictedCounts = new Set(
+  [
+    "two three four five six seven eight nine ten pair",
+    "deux trois quatre cinq dos tres cuatro cinco",
+    "zwei drei vier fünf due tre quattro cinque",
+  ].flatMap((words) => words.split(" ")),
+);
+
+/** Whether the name follows the carving word with only "of", articles or a count between ("carving of a"). */
+function showsWhat(carving: Candidate, name: Candidate, text: string): boolean {
+  if (carving.originalEnd + 30 < name.originalStart) return false;
+  const between = wordsBetween(text, carving.originalEnd, name.originalStart, 3);
+  return (
+    between !== undefined &&
+    between.every((word) => depictionLinks.has(word) || depictedCounts.has(word) || /^\d+$/.test(word))
+  );
 }
 
 function touches(word: Candidate, term: Candidate, text: string): boolean {
