@@ -1532,8 +1532,7 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
     }
     // A shorter match inside a longer one of the same kind, or a taxon name inside a longer taxon name, adds
     // nothing: 穿山甲 inside 穿山甲片, "Loxodonta" inside "Loxodonta africana". Nor does an everyday word inside
-    // a longer vocabulary phrase, which says what it means there: "museum" in "museum quality", "sale" in "not
-    // for sale".
+    // a longer vocabulary phrase, which says what it means there: "museum" in "museum quality".
     const nameWithTaxa = OverlapTrait.name | OverlapTrait.bearsTaxa;
     const takesPhraseMeaning =
       (own & (OverlapTrait.everydayMeaning | OverlapTrait.bearsTaxa)) === OverlapTrait.everydayMeaning;
