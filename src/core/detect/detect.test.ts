@@ -41,6 +41,10 @@ describe("offers in the languages of the trade", () => {
     ["Verkaufe Elfenbein Schnitzerei, 450 €", "Loxodonta africana"],
     ["Vendesi scultura in avorio di elefante, 900 €", "Loxodonta africana"],
     ["Jual sisik tenggiling, harga RM 300, WhatsApp 012-3456789", "Manis"],
+    // Plurals in -s, with the accents the term has.
+    ["Two live pangolins available, serious buyers only, WhatsApp for price", "Manidae"],
+    ["Rhino horns and tiger claws for sale, ship from Laos, WhatsApp", "Rhinocerotidae"],
+    ["Défenses d'éléphant anciennes, la paire, 2 400 €, envoi possible", "Loxodonta africana"],
   ] as const) {
     it(`${text} → offer of ${taxon}`, () => {
       const detection = run(text);
@@ -209,7 +213,7 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     );
     assert.ok(!kinds.some(([, kind]) => kind === "news"), JSON.stringify(kinds));
     const report = run({ text: "Mammoth tusk goes on show at the regional museum", language: "en" });
-    assert.match(report.reasons.join("\n"), /reads as news or advocacy: 'museum'/);
+    assert.match(report.reasons.join("\n"), /reads as news, advocacy or a display: 'museum'/);
   });
 
   it("reads ivory as another animal's when that animal is named just before it, not in a list", () => {
@@ -275,7 +279,9 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
       language: "en",
     });
     assert.ok(
-      editorial.reasons.some((reason) => reason.startsWith("reads as news or advocacy: 'Editorial'")),
+      editorial.reasons.some((reason) =>
+        reason.startsWith("reads as news, advocacy or a display: 'Editorial'"),
+      ),
     );
   });
 
@@ -314,6 +320,23 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     const carving = run("Mammoth ivory Buddha, hand carved, $300 {{URL}} #mammothivory #ivory #carving");
     assert.notEqual(carving.verdict, "offer", carving.reasons.join(" | "));
     assert.deepEqual(taxonNames(carving), []);
+    // A word for another thing keeps its thing, without the taxa: mammoth ivory carvings are carvings.
+    const carvings = analyseAdvert({ text: "New Mammoth Ivory Carvings {{URL}}", language: "en" }, lexicon);
+    assert.deepEqual(carvings.taxa, []);
+    assert.ok(carvings.products.includes("carving"), carvings.products.join(", "));
+  });
+
+  it("reads 'not for sale' and its equivalents as no sale, whatever 'for sale' inside says", () => {
+    for (const [text, language] of [
+      ["My grandfather's carved ivory tusk, 1920s. Not for sale, just sharing a family piece.", "en"],
+      ["Elfenbeinschnitzerei aus Omas Sammlung, nicht zu verkaufen, nur zum Zeigen.", "de"],
+      ["Резная слоновая кость из коллекции деда, не продаётся, просто показываю.", "ru"],
+      ["祖传象牙雕件，非卖品，仅供欣赏", "zh"],
+    ] as const) {
+      const detection = run({ text, language });
+      assert.equal(detection.verdict, "mention", detection.reasons.join(" | "));
+      assert.ok(!detection.matches.some((match) => match.kind === "intent" && !match.suppressedBy), text);
+    }
   });
 
   it("keeps antique ivory an offer, with the antiquity claim to check", () => {

@@ -259,6 +259,18 @@ class Candidate {
     return copy;
   }
 
+  /** The same word for a thing, without the taxa a claimed substitute takes from it ("mammoth ivory carving"). */
+  withoutTaxa(): Candidate {
+    const copy = Object.assign(
+      new Candidate(this.text, undefined, this.originalStart, this.originalEnd, this.evasive, this),
+      this,
+    );
+    copy.taxa = [];
+    copy.taxonIndices = [];
+    copy.points = priorPoints.product;
+    return copy;
+  }
+
   get isSignal(): boolean {
     return this.kind === "price" || this.kind === "contact" || this.kind === "link";
   }
@@ -504,9 +516,13 @@ function analyse(
   if (wanted.length > 0) reasons.push(`buyer, not seller: ${quoteList(wanted)}`);
   for (const strength of ["strong", "medium", "weak"] as const) {
     const words = newsWords[strength];
-    set(`news.${strength}`, Math.min(2, words.length), () => `reads as news or advocacy ${quoteList(words)}`);
+    set(
+      `news.${strength}`,
+      Math.min(2, words.length),
+      () => `reads as news, advocacy or a display ${quoteList(words)}`,
+    );
   }
-  if (news.length > 0) reasons.push(`reads as news or advocacy: ${quoteList(news)}`);
+  if (news.length > 0) reasons.push(`reads as news, advocacy or a display: ${quoteList(news)}`);
   const strongestNegative = (["strong", "medium", "weak"] as const).find((strength) =>
     negatives.some((candidate) => candidate.strength === strength),
   );
@@ -965,7 +981,7 @@ function templatesOf(
         const accentsFit =
           unfolded === undefined
             ? !(traits & NameTrait.latinDiacritic) || accentsDroppedPlausibly(name, language)
-            : unfolded === unfoldAccents(name.text);
+            : writtenWithAccentsOf(unfolded, name.text);
         if (!accentsFit) continue;
         if (traits & NameTrait.katakana) {
           if (written === undefined) return undefined;
@@ -1051,7 +1067,8 @@ function templatesOf(
   const chosen: number[] = [];
   for (const entryIndex of entries) {
     const entry = lexicon.vocabulary[entryIndex] as VocabularyEntry;
-    if (distance === undefined && unfolded !== undefined && unfolded !== unfoldAccents(entry.term)) continue;
+    if (distance === undefined && unfolded !== undefined && !writtenWithAccentsOf(unfolded, entry.term))
+      continue;
     if (unfolded === undefined && !termAccentsDroppedPlausibly(entry, language)) continue;
     if (distance !== undefined && !termFitsLanguage(entry, language)) continue;
     let sameKind = chosen.length - 1;
@@ -1228,6 +1245,15 @@ function unfoldAccents(text: string): string {
     unfoldedTexts.set(text, unfolded);
   }
   return unfolded;
+}
+
+/** Whether the advert's words, unfolded, are the name or term with its accents, or its plural ("défenses"). */
+function writtenWithAccentsOf(unfolded: string, nameOrTerm: string): boolean {
+  const form = unfoldAccents(nameOrTerm);
+  return (
+    unfolded === form ||
+    (unfolded.length === form.length + 1 && unfolded.endsWith("s") && unfolded.startsWith(form))
+  );
 }
 
 // The same few accented words and the names and terms they are compared with come back advert after advert:
@@ -1494,7 +1520,13 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
         overrider = outer;
     }
     if (overrider) {
-      result.push(candidate.suppressed(overrider.text));
+      // A word for another thing that runs on past the substitute ("ivory carving" in "mammoth ivory carving")
+      // still names that thing, of the substitute's material.
+      const runsOn =
+        overrider.kind === "substitute" &&
+        namesOtherThing(candidate, overrider) &&
+        !contains(overrider, candidate);
+      result.push(runsOn ? candidate.withoutTaxa() : candidate.suppressed(overrider.text));
       continue;
     }
     // Once an advert says what its material is ("mammoth ivory"), its other bare "ivory" words mean that too,
@@ -1513,7 +1545,11 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
       }
     }
     if (namedSubstitute) {
-      result.push(candidate.suppressed(namedSubstitute.text));
+      result.push(
+        namesOtherThing(candidate, namedSubstitute)
+          ? candidate.withoutTaxa()
+          : candidate.suppressed(namedSubstitute.text),
+      );
       continue;
     }
     const start = starts[index] as number;
@@ -1552,6 +1588,15 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
     result.push(candidate);
   }
   return result;
+}
+
+/** Whether a word for a thing names another thing than the substitute's ("carving" beside "mammoth ivory"). */
+function namesOtherThing(candidate: Candidate, substitute: Candidate): boolean {
+  return (
+    (candidate.kind === "product" || candidate.kind === "code") &&
+    candidate.product !== undefined &&
+    candidate.product !== substitute.product
+  );
 }
 
 // Words that join a colour to the next in a list ("black and ivory", "blanc et ivoire"); "in" also joins a
@@ -1816,18 +1861,17 @@ function readImitations(candidates: Candidate[], text: string): Candidate[] {
  * part or product word follows is the material still ("carving of elephant tusk").
  */
 function readDepictedAnimals(candidates: Candidate[], text: string): Candidate[] {
+  // A carving word whose taxa a claimed substitute overrode ("mammoth ivory carving") is a carving still.
+  const carvings = candidates.filter(
+    (candidate) =>
+      candidate.product === "carving" && (candidate.kind === "product" || candidate.kind === "code"),
+  );
+  if (carvings.length === 0) return candidates;
   let result: Candidate[] | undefined;
   candidates.forEach((candidate, index) => {
     if (candidate.suppressedBy || candidate.taxonIndices.length === 0 || !nameKinds.has(candidate.kind))
       return;
-    // A carving word whose taxa a claimed substitute overrode ("mammoth ivory carving") is a carving still.
-    const carving = candidates.find(
-      (other) =>
-        other.product === "carving" &&
-        (other.kind === "product" || other.kind === "code") &&
-        other.originalEnd <= candidate.originalStart &&
-        showsWhat(other, candidate, text),
-    );
+    const carving = carvings.find((other) => joined(other, candidate, text, 3, linksCarvingToSubject));
     if (carving === undefined) return;
     const material = candidates.some(
       (other) =>
@@ -1855,25 +1899,37 @@ const depictedCounts = new Set(
   ].flatMap((words) => words.split(" ")),
 );
 
-/** Whether the name follows the carving word with only "of", articles or a count between ("carving of a"). */
-function showsWhat(carving: Candidate, name: Candidate, text: string): boolean {
-  if (carving.originalEnd + 30 < name.originalStart) return false;
-  const between = wordsBetween(text, carving.originalEnd, name.originalStart, 3);
-  return (
-    between !== undefined &&
-    between.every((word) => depictionLinks.has(word) || depictedCounts.has(word) || /^\d+$/.test(word))
-  );
+const linksDepictionToSubject = (word: string) => depictionLinks.has(word);
+// "carving of a", "netsuke of three", "Schnitzerei von 2".
+const linksCarvingToSubject = (word: string) =>
+  depictionLinks.has(word) || depictedCounts.has(word) || /^\d+$/.test(word);
+
+/** Whether `later` follows `earlier` closely, with at most `words` words between, each one that `links` allows. */
+function joined(
+  earlier: Candidate,
+  later: Candidate,
+  text: string,
+  words: number,
+  links: (word: string) => boolean,
+): boolean {
+  // A few short words and their spaces at most: most pairs are farther apart than that.
+  if (earlier.originalEnd > later.originalStart || earlier.originalEnd + 30 < later.originalStart)
+    return false;
+  const between = wordsBetween(text, earlier.originalEnd, later.originalStart, words);
+  return between !== undefined && between.every(links);
 }
 
+/**
+ * Whether an imitation or depiction word touches the term: just before it ("plush pangolin", "peluche de tigre")
+ * or right after it ("ivory resin").
+ */
 function touches(word: Candidate, term: Candidate, text: string): boolean {
-  // Two short words and their spaces at most: most pairs are farther apart than that.
-  if (word.originalEnd + 30 < term.originalStart || term.originalEnd + 3 < word.originalStart) return false;
-  if (word.originalEnd <= term.originalStart) {
-    const between = wordsBetween(text, word.originalEnd, term.originalStart, 2);
-    return between !== undefined && between.every((link) => depictionLinks.has(link));
-  }
+  if (word.originalEnd <= term.originalStart) return joined(word, term, text, 2, linksDepictionToSubject);
   if (word.originalStart >= term.originalEnd)
-    return wordsBetween(text, term.originalEnd, word.originalStart, 0) !== undefined;
+    return (
+      word.originalStart <= term.originalEnd + 3 &&
+      wordsBetween(text, term.originalEnd, word.originalStart, 0) !== undefined
+    );
   return false;
 }
 

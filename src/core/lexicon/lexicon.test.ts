@@ -42,6 +42,29 @@ describe("Lexicon#scan", () => {
     assert.ok(found("천산갑을 팝니다").some((hit) => hit.endsWith(": 천산갑을")));
   });
 
+  it("reads a plural in -s as its singular's common names and words for things, nothing else", () => {
+    const names = (advert: string) =>
+      lexicon
+        .scan(prepareMatchText(advert), advert)
+        .flatMap((match) =>
+          match.hit.type === "name"
+            ? match.hit.names.map((name) => lexicon.species.names[name]?.kind)
+            : match.hit.type === "vocabulary"
+              ? match.hit.entries.map((entry) => lexicon.vocabulary[entry]?.kind)
+              : [match.hit.type],
+        );
+    assert.ok(found("pangolins for sale").includes("name: pangolins"));
+    assert.ok(found("two rhino horns").includes("vocabulary: rhino horns"));
+    assert.ok(found("plush toys").includes("vocabulary: toys"));
+    // "Pan" is a genus of apes, "ship" a sturgeon's common name and a word of selling: "pans", "ships" are neither.
+    assert.ok(lexicon.keys.includes("pan") && lexicon.keys.includes("ship"));
+    assert.deepEqual(names("cooking pans"), []);
+    assert.ok(!names("ships free").includes("intent"));
+    // A double s is no plural ending: "glass" is not "glas".
+    assert.equal(withoutInflection("glass"), undefined);
+    assert.equal(withoutInflection("pangolins"), "pangolin");
+  });
+
   it("cuts exactly the endings and particles that withoutInflection cuts", () => {
     const keys = new Set(lexicon.keys);
     const suffixes = (alphabet: string, longest: number): string[] => {
@@ -57,6 +80,8 @@ describe("Lexicon#scan", () => {
     for (const [stem, alphabet, longest] of [
       ["слон", "аяуюеыиьогмвхй", 3],
       ["천산갑", "으로에서게까지부터처럼이랑하고을를가은는의도와과만", 2],
+      ["pangolin", "s", 1],
+      ["tusk", "s", 1],
     ] as const) {
       assert.ok(keys.has(stem), stem);
       for (const suffix of suffixes(alphabet, longest)) {

@@ -75,9 +75,10 @@ const hangulLast = 0xd7a3;
  * matching adverts: one double-array trie of all their keys (see `KeyTrie`), walked over the prepared text.
  *
  * In scripts with spaces a key matches whole words only, so the walk starts at each word and reports a key
- * where a word ends: up to six words, in one walk. A word with a case ending or particle the key lacks (слона,
- * 천산갑을) is looked up without it, from the states the walk passed through. In scripts without spaces
- * (Chinese, Japanese, Thai) a key matches anywhere inside a word, so the walk starts at every character.
+ * where a word ends: up to six words, in one walk. A word with a case ending, a particle or a plural "-s" the
+ * key lacks (слона, 천산갑을, pangolins) is looked up without it, from the states the walk passed through. In
+ * scripts without spaces (Chinese, Japanese, Thai) a key matches anywhere inside a word, so the walk starts at
+ * every character.
  * Misspellings are looked for only in words nothing else matched, through a deletion index behind a hash filter.
  */
 export class Lexicon {
@@ -94,6 +95,9 @@ export class Lexicon {
   readonly #nameHits: Array<LexiconHit | undefined>;
   readonly #entryHits: Array<LexiconHit | undefined>;
   readonly #abbreviationHits: Array<LexiconHit | undefined>;
+  /** The hits of a key read from a plural ("pangolins"): its common names and words for things only, or null. */
+  readonly #pluralNameHits: Array<LexiconHit | null | undefined>;
+  readonly #pluralEntryHits: Array<LexiconHit | null | undefined>;
   /** Lengths at which keys are looked for inside words of unspaced scripts (1 = yes), by length. */
   readonly #unspacedLength: Uint8Array;
   readonly #emoji: Array<{ text: string; entry: number; lead: number }> = [];
@@ -219,6 +223,8 @@ export class Lexicon {
     this.#nameHits = keys.map(() => undefined);
     this.#entryHits = keys.map(() => undefined);
     this.#abbreviationHits = keys.map(() => undefined);
+    this.#pluralNameHits = keys.map(() => undefined);
+    this.#pluralEntryHits = keys.map(() => undefined);
     this.#unspacedLength = new Uint8Array(this.#trie.longestKey + 1);
     for (const length of unspacedLengths) this.#unspacedLength[length] = 1;
     this.#found = new Int32Array(this.#trie.longestKey + 2);
@@ -394,33 +400,74 @@ export class Lexicon {
     const lemma = this.#trie.walk(root, codes, origin, end - cut);
     if (lemma === dead) return;
     const key = this.#trie.keyAt(lemma);
-    if (key >= 0 && this.#report(key, origin, end, last - first + 1, matches) > 0) {
+    const plural = codes[end - 1] === latinS;
+    if (key >= 0 && this.#report(key, origin, end, last - first + 1, matches, plural) > 0) {
       for (let word = first; word <= last; word++) covered[word] = 1;
     }
   }
 
-  /** Reports key `key` found at [start, end) over `words` words; returns how many matches that made. */
-  #report(key: number, start: number, end: number, words: number, matches: LexiconMatch[]): number {
+  /**
+   * Reports key `key` found at [start, end) over `words` words; returns how many matches that made. A key read
+   * from a plural reports only what a plural can be of (see `#pluralHits`).
+   */
+  #report(
+    key: number,
+    start: number,
+    end: number,
+    words: number,
+    matches: LexiconMatch[],
+    plural = false,
+  ): number {
     let made = 0;
     const names = this.#keyNames[key];
     if (names !== undefined) {
-      const hit = (this.#nameHits[key] ??= { type: "name", names });
-      matches.push({ start, end, words, hit });
-      made++;
+      const hit = plural ? this.#pluralHits(key).names : (this.#nameHits[key] ??= { type: "name", names });
+      if (hit !== null) {
+        matches.push({ start, end, words, hit });
+        made++;
+      }
     }
     const entries = this.#keyEntries[key];
     if (entries !== undefined) {
-      const hit = (this.#entryHits[key] ??= { type: "vocabulary", entries });
-      matches.push({ start, end, words, hit });
-      made++;
+      const hit = plural
+        ? this.#pluralHits(key).entries
+        : (this.#entryHits[key] ??= { type: "vocabulary", entries });
+      if (hit !== null) {
+        matches.push({ start, end, words, hit });
+        made++;
+      }
     }
-    const taxa = words === 2 && names === undefined ? this.#keyAbbreviations[key] : undefined;
+    const taxa = words === 2 && names === undefined && !plural ? this.#keyAbbreviations[key] : undefined;
     if (taxa !== undefined) {
       const hit = (this.#abbreviationHits[key] ??= { type: "abbreviation", taxa });
       matches.push({ start, end, words, hit });
       made++;
     }
     return made;
+  }
+
+  /**
+   * What a key read from a plural names: its common names ("pangolins", "tortugas") and its words for things
+   * ("tusks", "shark fins", "toys"), never a scientific name ("pans" are no *Pan*) nor a word of selling, news or
+   * claims, whose "-s" is most often a verb's ("ships", "bans", "lots").
+   */
+  #pluralHits(key: number): { names: LexiconHit | null; entries: LexiconHit | null } {
+    let names = this.#pluralNameHits[key];
+    if (names === undefined) {
+      const common = (this.#keyNames[key] ?? []).filter(
+        (name) => (this.species.names[name] as TaxonName).kind === "common",
+      );
+      names = this.#pluralNameHits[key] = common.length > 0 ? { type: "name", names: common } : null;
+    }
+    let entries = this.#pluralEntryHits[key];
+    if (entries === undefined) {
+      const things = (this.#keyEntries[key] ?? []).filter((entry) =>
+        pluralKinds.has((this.vocabulary[entry] as VocabularyEntry).kind),
+      );
+      entries = this.#pluralEntryHits[key] =
+        things.length > 0 ? { type: "vocabulary", entries: things } : null;
+    }
+    return { names, entries };
   }
 
   /** Keys anywhere inside a word of an unspaced script: a walk from every character, longest key first. */
@@ -575,6 +622,18 @@ function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
 const russianEndings = "ами ями ого его ому ему ой ей ом ем ов ев ам ям ах ях а я у ю е ы и ь".split(" ");
 const koreanParticles =
   "으로 에서 에게 까지 부터 처럼 이랑 하고 을 를 이 가 은 는 의 도 에 로 와 과 만 랑".split(" ");
+const latinS = 0x73;
+const minimumPluralStem = 3;
+// The kinds of term a plural can be of: things, and the names and colours whose meaning their context decides.
+const pluralKinds: ReadonlySet<TermKind> = new Set<TermKind>([
+  "product",
+  "code",
+  "negative",
+  "lookalike",
+  "substitute",
+  "ambiguous",
+  "colour",
+]);
 const inflections = new Map<number, number>([
   ...russianEndings.map((ending) => [suffixCode(ending), 3] as const),
   ...koreanParticles.map((particle) => [suffixCode(particle), 2] as const),
@@ -586,10 +645,6 @@ function suffixCode(suffix: string): number {
   return code;
 }
 
-/**
- * How many units of the key in [start, end) of the text are its inflection: the longest ending or particle it
- * ends with, when what is left is long enough (the same rule as `withoutInflection`). 0 when none.
- */
 function isHangul(unit: number): boolean {
   return unit >= hangulFirst && unit <= hangulLast;
 }
@@ -599,8 +654,14 @@ function pairHash(first: number, second: number): number {
   return Math.imul(first * 65599 + second, 0x9e3779b1) >>> 20;
 }
 
+/**
+ * How many units of the key in [start, end) of the text are its inflection: the longest ending or particle it
+ * ends with, when what is left is long enough (the same rule as `withoutInflection`). 0 when none.
+ */
 function inflectionCut(codes: readonly number[], start: number, end: number): number {
   const last = codes[end - 1] as number;
+  // A plural in "-s" (English, French, Spanish, Portuguese): "pangolins", "tortugas"; not "-ss" ("glass").
+  if (last === latinS) return end - 1 - start >= minimumPluralStem && codes[end - 2] !== latinS ? 1 : 0;
   // Every ending is Cyrillic, every particle a Hangul syllable.
   if (!((last >= 0x430 && last <= 0x44f) || isHangul(last))) return 0;
   for (let length = 3; length >= 1; length--) {

@@ -118,10 +118,12 @@ const russianEnding = /(?:ами|ями|ого|его|ому|ему|ой|ей|о
 
 /**
  * The word without a grammatical ending that the dictionary form lacks: a Korean case particle (천산갑을 →
- * 천산갑) or a Russian case ending (слона → слон). Undefined when there is nothing to strip.
+ * 천산갑), a Russian case ending (слона → слон) or a plural "-s" of a Latin-script word (pangolins →
+ * pangolin; not "-ss"). Undefined when there is nothing to strip.
  */
 export function withoutInflection(word: string): string | undefined {
   if (/\p{Script=Hangul}$/u.test(word)) return stripKoreanParticle(word);
+  if (/[^s]s$/u.test(word)) return word.length - 1 >= 3 ? word.slice(0, -1) : undefined;
   if (!/\p{Script=Cyrillic}$/u.test(word)) return undefined;
   const stripped = word.replace(russianEnding, "");
   return stripped !== word && stripped.length >= 3 ? stripped : undefined;
