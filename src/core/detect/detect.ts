@@ -1247,13 +1247,21 @@ function unfoldAccents(text: string): string {
   return unfolded;
 }
 
-/** Whether the advert's words, unfolded, are the name or term with its accents, or its plural ("défenses"). */
+/**
+ * Whether the advert's words, unfolded, are the name or term with its accents, or its plural: a word may end in an
+ * "s" the name's lacks ("défenses", "aletas de tiburón").
+ */
 function writtenWithAccentsOf(unfolded: string, nameOrTerm: string): boolean {
   const form = unfoldAccents(nameOrTerm);
-  return (
-    unfolded === form ||
-    (unfolded.length === form.length + 1 && unfolded.endsWith("s") && unfolded.startsWith(form))
-  );
+  if (unfolded === form) return true;
+  let at = 0;
+  for (let written = 0; written < unfolded.length; written++) {
+    const unit = unfolded.charCodeAt(written);
+    if (at < form.length && unit === form.charCodeAt(at)) at++;
+    else if (unit !== 0x73 || (written + 1 < unfolded.length && unfolded.charCodeAt(written + 1) !== 0x20))
+      return false;
+  }
+  return at === form.length;
 }
 
 // The same few accented words and the names and terms they are compared with come back advert after advert:

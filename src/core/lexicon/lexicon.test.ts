@@ -56,6 +56,9 @@ describe("Lexicon#scan", () => {
     assert.ok(found("pangolins for sale").includes("name: pangolins"));
     assert.ok(found("two rhino horns").includes("vocabulary: rhino horns"));
     assert.ok(found("plush toys").includes("vocabulary: toys"));
+    // A phrase whose first word is the plural, as Romance languages put the noun first.
+    assert.ok(found("Vendo aletas de tiburón secas").includes("vocabulary: aletas de tiburón"));
+    assert.ok(found("Défenses d'éléphant anciennes").includes("vocabulary: Défenses d'éléphant"));
     // "Pan" is a genus of apes, "ship" a sturgeon's common name and a word of selling: "pans", "ships" are neither.
     assert.ok(lexicon.keys.includes("pan") && lexicon.keys.includes("ship"));
     assert.deepEqual(names("cooking pans"), []);

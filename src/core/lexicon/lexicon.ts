@@ -338,6 +338,7 @@ export class Lexicon {
       const cut = inflectionCut(codes, start, end);
       if (firstWords.mayHave(codes, start, end, cut)) {
         this.#scanSpaced(matchText, first, covered, matches);
+        if (cut > 0 && codes[end - 1] === latinS) this.#scanPluralPhrase(matchText, first, covered, matches);
       }
     }
     this.#scanFuzzy(matchText, covered, matches);
@@ -468,6 +469,41 @@ export class Lexicon {
         things.length > 0 ? { type: "vocabulary", entries: things } : null;
     }
     return { names, entries };
+  }
+
+  /**
+   * Phrases whose first word is a plural the key lacks, as Romance languages write them, the noun first:
+   * "aletas de tiburón" is "aleta de tiburón", and "tortue marines" or "tortues marines" (its last word a plural
+   * too) is "tortue marine". Only phrases of two words or more that are no key as written: the first word alone
+   * is `#lookUpLemma`'s, the phrase as written `#scanSpaced`'s.
+   */
+  #scanPluralPhrase(matchText: MatchText, first: number, covered: Uint8Array, matches: LexiconMatch[]): void {
+    const { codes, wordData, wordCount } = matchText;
+    const trie = this.#trie;
+    const origin = wordData[3 * first] as number;
+    let state = trie.walk(root, codes, origin, (wordData[3 * first + 1] as number) - 1);
+    for (let last = first + 1; state !== dead && last < wordCount && last - first < maxWordsInTerm; last++) {
+      if ((wordData[3 * last + 2] as number) & unspacedWord) return;
+      state = trie.next(state, space);
+      if (state === dead) return;
+      const start = wordData[3 * last] as number;
+      const end = wordData[3 * last + 1] as number;
+      const singular = codes[end - 1] === latinS && inflectionCut(codes, start, end) > 0;
+      const lemma = singular ? trie.walk(state, codes, start, end - 1) : dead;
+      state = trie.walk(state, codes, start, end);
+      for (const found of [state, lemma]) {
+        const key = found === dead ? -1 : trie.keyAt(found);
+        if (key < 0 || this.#isKeyAsWritten(codes, origin, end)) continue;
+        if (this.#report(key, origin, end, last - first + 1, matches, true) > 0)
+          for (let word = first; word <= last; word++) covered[word] = 1;
+      }
+    }
+  }
+
+  /** Whether the words from `origin` to `end`, over single spaces as the walks read them, are a key themselves. */
+  #isKeyAsWritten(codes: readonly number[], origin: number, end: number): boolean {
+    const state = this.#trie.walk(root, codes, origin, end);
+    return state !== dead && this.#trie.keyAt(state) >= 0;
   }
 
   /** Keys anywhere inside a word of an unspaced script: a walk from every character, longest key first. */
