@@ -25,6 +25,8 @@ describe("offers in the languages of the trade", () => {
   for (const [text, taxon] of [
     ["Bán vảy tê tê, giá 2.500.000₫, ship toàn quốc", "Manis"],
     ["出售穿山甲片 微信: abc123 包邮", "Manis"],
+    // 犀牛角 (rhino horn) holds 牛角 (ox horn, a claimed substitute): the longer word is what is sold.
+    ["出售犀牛角杯 老货 包真 微信联系", "Rhinocerotidae"],
     ["Jual sisik trenggiling asli, harga Rp 1.500.000, WA 0812-3456-7890", "Manis"],
     ["Selling elephant ivory bangle, DM for price", "Loxodonta africana"],
     ["Vendo marfil de elefante tallado, 300 €", "Loxodonta africana"],

@@ -1480,6 +1480,19 @@ function resolveOverlaps(candidates: Candidate[]): Candidate[] {
     )
       overriders.push(index);
   }
+  // A substitute inside a longer word for a thing of listed taxa is part of that word, and overrides nothing:
+  // 牛角 (ox horn) in 犀牛角 (rhino horn).
+  for (let at = overriders.length - 1; at >= 0; at--) {
+    const outer = candidates[overriders[at] as number] as Candidate;
+    if (
+      outer.kind === "substitute" &&
+      candidates.some(
+        (other) =>
+          (other.kind === "product" || other.kind === "code") && bearsTaxa(other) && contains(other, outer),
+      )
+    )
+      overriders.splice(at, 1);
+  }
   // The taxa of the product words that a claimed substitute stands over ("ivory" in "mammoth ivory").
   const substitutedTaxa: number[] = [];
   for (const at of overriders) {
