@@ -40,6 +40,13 @@ describe("Lexicon#scan", () => {
   it("looks words up without a Russian case ending or a Korean particle", () => {
     assert.ok(found("Продам бивень слона").some((hit) => hit.endsWith(": слона")));
     assert.ok(found("천산갑을 팝니다").some((hit) => hit.endsWith(": 천산갑을")));
+    // An ending that replaces the key's own: попугая, попугаев are попугай's; шкуру шкура's, медведя медведь's.
+    for (const word of ["попугая", "попугаев", "шкуру", "медведя"])
+      assert.ok(
+        found(`Продам ${word}`).includes(`name: ${word}`) ||
+          found(`Продам ${word}`).includes(`vocabulary: ${word}`),
+        word,
+      );
   });
 
   it("reads a plural in -s as its singular's common names and words for things, nothing else", () => {

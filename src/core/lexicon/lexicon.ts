@@ -91,6 +91,8 @@ export class Lexicon {
   readonly #keyNames: Array<readonly number[] | undefined>;
   readonly #keyEntries: Array<readonly number[] | undefined>;
   readonly #keyAbbreviations: Array<readonly number[] | undefined>;
+  /** 1 for the keys that are stems of Russian keys (see the constructor), looked up only without an ending. */
+  readonly #stemKeys: Uint8Array;
   /** The hits reported for each key, made on first use and shared by every match of that key. */
   readonly #nameHits: Array<LexiconHit | undefined>;
   readonly #entryHits: Array<LexiconHit | undefined>;
@@ -189,13 +191,36 @@ export class Lexicon {
     this.#emojiLeadFound = new Uint8Array(this.#emojiLeads.length);
     this.#fuzzyWords = new DeletionIndex([...this.#fuzzyGenus.keys(), ...this.#fuzzyTerm.keys()]);
 
-    this.#trie = new KeyTrie(concat(species.nameKeys(), vocabularyByKey.keys(), abbreviations.keys()));
+    // The stems of Russian keys, for the forms whose ending replaces the key's own: попугая and попугаи are
+    // попугай's (stem попуга), черепаху черепаха's (stem черепах). The text's word, its ending cut, finds them.
+    const stemSources = new Map<string, string[]>();
+    for (const key of concat(species.nameKeys(), vocabularyByKey.keys())) {
+      const stem = russianStem(key);
+      if (stem === undefined || vocabularyByKey.has(stem) || species.nameIndicesForKey(stem).length > 0)
+        continue;
+      push(stemSources, stem, key);
+    }
+    this.#trie = new KeyTrie(
+      concat(species.nameKeys(), vocabularyByKey.keys(), abbreviations.keys(), stemSources.keys()),
+    );
     const keys = this.#trie.keys;
+    const union = (sources: readonly string[], of: (key: string) => readonly number[] | undefined) => {
+      const all = [...new Set(sources.flatMap((source) => of(source) ?? []))].sort((a, b) => a - b);
+      return all.length > 0 ? all : undefined;
+    };
     this.#keyNames = keys.map((key) => {
+      const sources = stemSources.get(key);
+      if (sources !== undefined) return union(sources, (source) => species.nameIndicesForKey(source));
       const names = species.nameIndicesForKey(key);
       return names.length > 0 ? names : undefined;
     });
-    this.#keyEntries = keys.map((key) => vocabularyByKey.get(key));
+    this.#stemKeys = Uint8Array.from(keys, (key) => (stemSources.has(key) ? 1 : 0));
+    this.#keyEntries = keys.map((key) => {
+      const sources = stemSources.get(key);
+      return sources !== undefined
+        ? union(sources, (source) => vocabularyByKey.get(source))
+        : vocabularyByKey.get(key);
+    });
     this.#keyAbbreviations = keys.map((key) => abbreviations.get(key));
     this.#compoundRole = Uint8Array.from(keys, (key, index) => {
       if (key.includes(" ")) return 0;
@@ -366,7 +391,8 @@ export class Lexicon {
       }
       const key = trie.keyAt(state);
       const words = last - first + 1;
-      if (key >= 0 && this.#report(key, origin, wordEnd, words, matches) > 0) {
+      // A stem is found only through a word's ending: as a word of its own it is most often another ("как").
+      if (key >= 0 && !this.#stemKeys[key] && this.#report(key, origin, wordEnd, words, matches) > 0) {
         for (let word = first; word <= last; word++) covered[word] = 1;
       } else {
         this.#lookUpLemma(matchText, first, last, covered, matches);
@@ -674,6 +700,17 @@ const inflections = new Map<number, number>([
   ...russianEndings.map((ending) => [suffixCode(ending), 3] as const),
   ...koreanParticles.map((particle) => [suffixCode(particle), 2] as const),
 ]);
+
+// The endings a Russian key loses to its stem: those of the text and the й of попугай (попугая, попугаи).
+const russianKeyEndings = [...russianEndings, "й"].sort((a, b) => b.length - a.length);
+
+/** The stem of a Russian key that its inflected forms share once their endings are cut, or undefined. */
+function russianStem(key: string): string | undefined {
+  const last = key.charCodeAt(key.length - 1);
+  if (!(last >= 0x430 && last <= 0x44f)) return undefined;
+  const ending = russianKeyEndings.find((candidate) => key.endsWith(candidate));
+  return ending !== undefined && key.length - ending.length >= 3 ? key.slice(0, -ending.length) : undefined;
+}
 
 function suffixCode(suffix: string): number {
   let code = suffix.length;
