@@ -428,7 +428,7 @@ export async function run(): Promise<void> {
   console.log("detect: building the full matcher (goal: < 2 s, < 250 MB)");
   console.log(
     `  ${species.names.length} names, ${vocabulary.length} vocabulary terms, ${lexicon.keyCount} distinct keys ` +
-      `(names, terms and abbreviated binomials)`,
+      `(names, terms, abbreviated binomials and Russian stems)`,
   );
   console.log(
     `  read+parse ${(read - started).toFixed(0)} ms, species index ${(indexed - read).toFixed(0)} ms, ` +

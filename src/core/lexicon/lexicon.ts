@@ -663,7 +663,10 @@ export class Lexicon {
     return this.#trie.keys.length;
   }
 
-  /** Every key the trie holds, sorted: names, terms and two-word abbreviated binomials, as `nameKey` gives them. */
+  /**
+   * Every key the trie holds, sorted: names, terms, two-word abbreviated binomials and the stems of Russian keys,
+   * as `nameKey` gives them.
+   */
   get keys(): readonly string[] {
     return this.#trie.keys;
   }
