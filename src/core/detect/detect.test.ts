@@ -323,9 +323,11 @@ describe("look-alikes, imitations, buyers and news are not offers", () => {
     assert.notEqual(carving.verdict, "offer", carving.reasons.join(" | "));
     assert.deepEqual(taxonNames(carving), []);
     // A word for another thing keeps its thing, without the taxa: mammoth ivory carvings are carvings.
-    const carvings = analyseAdvert({ text: "New Mammoth Ivory Carvings {{URL}}", language: "en" }, lexicon);
-    assert.deepEqual(carvings.taxa, []);
-    assert.ok(carvings.products.includes("carving"), carvings.products.join(", "));
+    for (const text of ["New Mammoth Ivory Carvings {{URL}}", "Mammoth ivory carving, great piece {{URL}}"]) {
+      const carvings = analyseAdvert({ text, language: "en" }, lexicon);
+      assert.deepEqual(carvings.taxa, [], text);
+      assert.ok(carvings.products.includes("carving"), `${text}: ${carvings.products.join(", ")}`);
+    }
   });
 
   it("reads 'not for sale' and its equivalents as no sale, whatever 'for sale' inside says", () => {

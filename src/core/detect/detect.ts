@@ -251,24 +251,25 @@ class Candidate {
 
   /** The same candidate, overridden by `by`. */
   suppressed(by: string): Candidate {
-    const copy = Object.assign(
-      new Candidate(this.text, undefined, this.originalStart, this.originalEnd, this.evasive, this),
-      this,
-    );
+    const copy = this.#copy();
     copy.suppressedBy = by;
     return copy;
   }
 
   /** The same word for a thing, without the taxa a claimed substitute takes from it ("mammoth ivory carving"). */
   withoutTaxa(): Candidate {
-    const copy = Object.assign(
-      new Candidate(this.text, undefined, this.originalStart, this.originalEnd, this.evasive, this),
-      this,
-    );
+    const copy = this.#copy();
     copy.taxa = [];
     copy.taxonIndices = [];
     copy.points = priorPoints.product;
     return copy;
+  }
+
+  #copy(): Candidate {
+    return Object.assign(
+      new Candidate(this.text, undefined, this.originalStart, this.originalEnd, this.evasive, this),
+      this,
+    );
   }
 
   get isSignal(): boolean {

@@ -41,6 +41,8 @@ describe("Lexicon#scan", () => {
     assert.ok(found("Продам бивень слона").some((hit) => hit.endsWith(": слона")));
     assert.ok(found("천산갑을 팝니다").some((hit) => hit.endsWith(": 천산갑을")));
     // An ending that replaces the key's own: попугая, попугаев are попугай's; шкуру шкура's, медведя медведь's.
+    // A stem alone is no match: "как" (how) is the stem of кака (the kaka parrot), not the parrot.
+    assert.deepEqual(found("как дела"), []);
     for (const word of ["попугая", "попугаев", "шкуру", "медведя"])
       assert.ok(
         found(`Продам ${word}`).includes(`name: ${word}`) ||

@@ -76,7 +76,8 @@ const hangulLast = 0xd7a3;
  *
  * In scripts with spaces a key matches whole words only, so the walk starts at each word and reports a key
  * where a word ends: up to six words, in one walk. A word with a case ending, a particle or a plural "-s" the
- * key lacks (слона, 천산갑을, pangolins) is looked up without it, from the states the walk passed through. In
+ * key lacks (слона, 천산갑을, pangolins) is looked up without it, from the states the walk passed through;
+ * Russian keys are held by their stems too, for the endings that replace their own (попугая → попуга). In
  * scripts without spaces (Chinese, Japanese, Thai) a key matches anywhere inside a word, so the walk starts at
  * every character.
  * Misspellings are looked for only in words nothing else matched, through a deletion index behind a hash filter.
@@ -392,9 +393,11 @@ export class Lexicon {
       const key = trie.keyAt(state);
       const words = last - first + 1;
       // A stem is found only through a word's ending: as a word of its own it is most often another ("как").
-      if (key >= 0 && !this.#stemKeys[key] && this.#report(key, origin, wordEnd, words, matches) > 0) {
-        for (let word = first; word <= last; word++) covered[word] = 1;
-      } else {
+      if (
+        key < 0 ||
+        this.#stemKeys[key] ||
+        !this.#reportWords(key, first, last, matchText, covered, matches, false)
+      ) {
         this.#lookUpLemma(matchText, first, last, covered, matches);
       }
       if (words === maxWordsInTerm || last + 1 >= wordCount) return;
@@ -427,10 +430,7 @@ export class Lexicon {
     const lemma = this.#trie.walk(root, codes, origin, end - cut);
     if (lemma === dead) return;
     const key = this.#trie.keyAt(lemma);
-    const plural = codes[end - 1] === latinS;
-    if (key >= 0 && this.#report(key, origin, end, last - first + 1, matches, plural) > 0) {
-      for (let word = first; word <= last; word++) covered[word] = 1;
-    }
+    if (key >= 0) this.#reportWords(key, first, last, matchText, covered, matches, codes[end - 1] === latinS);
   }
 
   /**
@@ -517,19 +517,32 @@ export class Lexicon {
       const singular = codes[end - 1] === latinS && inflectionCut(codes, start, end) > 0;
       const lemma = singular ? trie.walk(state, codes, start, end - 1) : dead;
       state = trie.walk(state, codes, start, end);
-      for (const found of [state, lemma]) {
-        const key = found === dead ? -1 : trie.keyAt(found);
-        if (key < 0 || this.#isKeyAsWritten(codes, origin, end)) continue;
-        if (this.#report(key, origin, end, last - first + 1, matches, true) > 0)
-          for (let word = first; word <= last; word++) covered[word] = 1;
-      }
+      const key = state === dead ? -1 : trie.keyAt(state);
+      const lemmaKey = lemma === dead ? -1 : trie.keyAt(lemma);
+      if (key < 0 && lemmaKey < 0) continue;
+      // The phrase as written, over single spaces as the walks read them, is `#scanSpaced`'s.
+      const asWritten = trie.walk(root, codes, origin, end);
+      if (asWritten !== dead && trie.keyAt(asWritten) >= 0) continue;
+      if (key >= 0) this.#reportWords(key, first, last, matchText, covered, matches, true);
+      if (lemmaKey >= 0) this.#reportWords(lemmaKey, first, last, matchText, covered, matches, true);
     }
   }
 
-  /** Whether the words from `origin` to `end`, over single spaces as the walks read them, are a key themselves. */
-  #isKeyAsWritten(codes: readonly number[], origin: number, end: number): boolean {
-    const state = this.#trie.walk(root, codes, origin, end);
-    return state !== dead && this.#trie.keyAt(state) >= 0;
+  /** Reports key `key` found over words `first`…`last` and marks them covered; whether it made a match. */
+  #reportWords(
+    key: number,
+    first: number,
+    last: number,
+    { wordData }: MatchText,
+    covered: Uint8Array,
+    matches: LexiconMatch[],
+    plural: boolean,
+  ): boolean {
+    const start = wordData[3 * first] as number;
+    const end = wordData[3 * last + 1] as number;
+    if (this.#report(key, start, end, last - first + 1, matches, plural) === 0) return false;
+    for (let word = first; word <= last; word++) covered[word] = 1;
+    return true;
   }
 
   /** Keys anywhere inside a word of an unspaced script: a walk from every character, longest key first. */
